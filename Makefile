@@ -1,0 +1,42 @@
+# Shopping assistant: `make run` to try it, `make test` to check it. `make help` lists everything.
+SHELL := /bin/bash
+ML := .venv-ml/bin/python
+RASA := .venv-rasa/bin/rasa
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONPATH := $(CURDIR)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help install run test train ingest chat lint benchmarks clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install:  ## create/refresh both Python environments (idempotent)
+	@scripts/setup.sh run
+
+ingest: install  ## load the demo catalog into SQLite + the FAISS index (incremental)
+	@$(ML) -m retrieval ingest
+
+train: install  ## train the NLU model and the dialogue policies (skipped when nothing changed)
+	@scripts/train.sh
+
+run: ingest train  ## install, ingest, train, start Rasa + action server on SQLite
+	@$(ML) -m shop.stack
+
+chat:  ## terminal chat with a running assistant
+	@$(ML) -m shop.chat
+
+test:  ## install what is missing and run every test suite
+	@scripts/test.sh
+
+lint:  ## ruff + mypy
+	@$(ML) -m ruff check . && $(ML) -m mypy shop actions retrieval nlu
+
+benchmarks: install  ## run every benchmark and regenerate the README results table
+	@scripts/benchmarks.sh
+
+clean:  ## remove runtime state (databases, index, models); environments stay
+	rm -rf var models .rasa

@@ -1,0 +1,108 @@
+"""Finding products: a new search, refinements, more pages and the active constraints."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.constraints import apply_entities, change_price, remove_constraints, start_new_search
+from actions.guard import customer_safe
+from actions.rendering import quick_reply
+from actions.results import present_results
+from actions.services import get_services
+from actions.state import SearchState, latest_entities, latest_text
+
+CATEGORY_SUGGESTIONS = [
+    quick_reply("T-shirts", '/search_product{"product_type": "tshirts"}'),
+    quick_reply("Sports shoes", '/search_product{"product_type": "sports shoes"}'),
+    quick_reply("Watches", '/search_product{"product_type": "watches"}'),
+    quick_reply("Handbags", '/search_product{"product_type": "handbags"}'),
+    quick_reply("Dresses", '/search_product{"product_type": "dresses"}'),
+]
+
+
+class ActionSearchProducts(Action):
+    """Start a new search from the customer's request."""
+
+    def name(self) -> str:
+        return "action_search_products"
+
+    @customer_safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Replace stale constraints with the new request and show the first page."""
+        services = get_services()
+        state = SearchState.from_tracker(tracker)
+        entities = latest_entities(tracker)
+        constraints = start_new_search(state.constraints, entities, services.retriever.canonicalise)
+        if constraints.is_empty() or (not entities and not constraints.product_types):
+            dispatcher.utter_message(text="Happy to help! What kind of product are you looking for?", buttons=CATEGORY_SUGGESTIONS)
+            return []
+        new_state = SearchState(constraints=constraints, rejected=state.rejected)
+        return present_results(dispatcher, services, new_state)
+
+
+class ActionRefineSearch(Action):
+    """Add, replace, relax or exclude constraints, or move the price, then search again."""
+
+    def name(self) -> str:
+        return "action_refine_search"
+
+    @customer_safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Update the constraints according to the intent and show the new first page."""
+        services = get_services()
+        state = SearchState.from_tracker(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        entities = latest_entities(tracker)
+        lead = ""
+        if intent == "remove_constraint":
+            state.constraints, removed = remove_constraints(state.constraints, entities, services.retriever.canonicalise)
+            lead = f"OK, I removed {', '.join(removed)}." if removed else "I'm not sure which constraint to drop, so I kept them all."
+        elif intent == "change_price":
+            shown = [p.price for p in services.retriever.get_many(state.shown) if p.price is not None]
+            before = (state.constraints.price_min, state.constraints.price_max)
+            state.constraints = change_price(state.constraints, entities, shown, latest_text(tracker))
+            if before == (state.constraints.price_min, state.constraints.price_max):
+                lead = "Tell me a budget, e.g. \"under 50\" or \"between 20 and 40\"."
+        else:
+            state.constraints = apply_entities(state.constraints, entities, services.retriever.canonicalise)
+        if not state.searched and state.constraints.is_empty():
+            dispatcher.utter_message(text="What kind of product are you looking for?", buttons=CATEGORY_SUGGESTIONS)
+            return [state.to_event()]
+        state.page = 0
+        return present_results(dispatcher, services, state, lead=lead)
+
+
+class ActionShowMore(Action):
+    """Show the next page of the current search."""
+
+    def name(self) -> str:
+        return "action_show_more"
+
+    @customer_safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Advance one page; without a search yet, ask what to look for."""
+        state = SearchState.from_tracker(tracker)
+        if not state.searched:
+            dispatcher.utter_message(text="Let's start a search first: what are you looking for?", buttons=CATEGORY_SUGGESTIONS)
+            return []
+        state.page += 1
+        return present_results(dispatcher, get_services(), state)
+
+
+class ActionShowConstraints(Action):
+    """Tell the customer which constraints are active."""
+
+    def name(self) -> str:
+        return "action_show_constraints"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Summarise the search state in one sentence."""
+        state = SearchState.from_tracker(tracker)
+        if not state.searched:
+            dispatcher.utter_message(text="You haven't set any constraints yet. What are you looking for?")
+        else:
+            dispatcher.utter_message(text=f"Current search: {state.constraints.describe()}. Say e.g. \"any colour\" or \"forget the brand\" to relax it.")
+        return []

@@ -1,0 +1,74 @@
+"""Outside systems the actions talk to, built once per action-server process.
+
+Why lazy: the action server forks worker processes; FAISS, the encoder and database engines must
+be created inside the worker that uses them, and importing ``actions`` must stay side-effect free
+so unit tests and tooling can import it cheaply. ``warm_up`` is called by ``actions.server`` when
+a worker starts so the first customer does not wait for the model to load.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from shop.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from retrieval import Retriever
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceUnavailableError(RuntimeError):
+    """A backing service (database, index, model) cannot be reached; the customer gets a polite retry."""
+
+
+@dataclass
+class Services:
+    """The clients one action-server process shares between all actions."""
+
+    settings: Settings
+    retriever: Retriever
+
+
+_lock = threading.Lock()
+_services: Services | None = None
+
+
+def build_services(settings: Settings) -> Services:
+    """Open the retriever (SQL + FAISS + encoder) described by ``settings``."""
+    from retrieval import Retriever
+
+    return Services(settings=settings, retriever=Retriever.open(settings))
+
+
+def get_services() -> Services:
+    """The process-wide services, built on first use; raises ServiceUnavailableError with the cause."""
+    global _services
+    if _services is None:
+        with _lock:
+            if _services is None:
+                try:
+                    _services = build_services(get_settings())
+                except Exception as error:  # any failure to open storage means "service down" to a customer
+                    logger.error("cannot open the product store: %s", error)
+                    raise ServiceUnavailableError(str(error)) from error
+    return _services
+
+
+def set_services(services: Services | None) -> None:
+    """Install prepared services (tests and benchmarks use their own catalog)."""
+    global _services
+    _services = services
+
+
+def warm_up() -> None:
+    """Load everything now and run one query so the first customer turn is fast."""
+    try:
+        services = get_services()
+        services.retriever.search("shoes", top_k=1)
+        logger.info("action server warmed up")
+    except ServiceUnavailableError:
+        logger.warning("warm-up failed; actions will retry on the first request")

