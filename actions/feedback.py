@@ -1,4 +1,8 @@
-"""Customer reactions to products: thumbs up/down, "not this one", add to cart, "why this one?"."""
+"""Customer reactions to products: thumbs up/down, "not this one", add to cart, "why this one?".
+
+Every reaction is stored (``retrieval.feedback``) and re-ranks the next results of this
+conversation and, with a decay, of the customer's later sessions (``retrieval.personalise``).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.guard import customer_safe
-from actions.products import FOCUS_SLOT, _resolve, ask_which
+from actions.products import FOCUS_SLOT, _resolve, ask_which, record_reaction
 from actions.rendering import format_price, quick_reply
 from actions.results import present_results
 from actions.services import get_services
+from actions.state import customer_context, latest_text
+from retrieval.feedback import Reaction
+from retrieval.rerank import ATTRIBUTE_LABELS, ATTRIBUTES
 
 
 class ActionRecordFeedback(Action):
@@ -22,7 +29,7 @@ class ActionRecordFeedback(Action):
 
     @customer_safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """A rejected product leaves the results for the rest of the session; a liked one is acknowledged."""
+        """Store the reaction; a turned-down product leaves the results, which are shown again re-ranked."""
         services = get_services()
         state, resolution = _resolve(tracker, services)
         if not resolution.products:
@@ -30,12 +37,18 @@ class ActionRecordFeedback(Action):
         product = resolution.products[0]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "feedback_negative":
-            if product.id not in state.rejected:
-                state.rejected.append(product.id)
-            return [SlotSet(FOCUS_SLOT, None), *present_results(dispatcher, services, state, lead=f"Got it, I'll leave out {product.title}.")]
+            # A card's thumbs-down button sends a payload; typed words ("not this one") reject outright.
+            kind = Reaction.DISLIKE if latest_text(tracker).startswith("/") else Reaction.REJECT
+            record_reaction(tracker, services, kind, product.id, state)
+            if not state.searched:
+                dispatcher.utter_message(text=f"Noted, I'll show fewer products like {product.title}.")
+                return [SlotSet(FOCUS_SLOT, None)]
+            events = present_results(dispatcher, services, state, customer_context(tracker), lead=f"Got it, I'll leave out {product.title}.")
+            return [SlotSet(FOCUS_SLOT, None), *events]
+        record_reaction(tracker, services, Reaction.LIKE, product.id, state)
         dispatcher.utter_message(
             text=f"Glad you like {product.title}! I'll look for more in that direction.",
-            buttons=[quick_reply("More like this", "/more_like_this"), quick_reply("Add to cart", "/add_to_cart")],
+            buttons=[quick_reply("More like this", f'/more_like_this{{"product_id": "{product.id}"}}'), quick_reply("Add to cart", f'/add_to_cart{{"product_id": "{product.id}"}}')],
         )
         return [SlotSet(FOCUS_SLOT, product.id)]
 
@@ -48,12 +61,13 @@ class ActionAddToCart(Action):
 
     @customer_safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Confirm the product added; ask which one when the reference is unclear."""
+        """Confirm the product added (a strong positive reaction); ask which one when unclear."""
         services = get_services()
-        _, resolution = _resolve(tracker, services)
+        state, resolution = _resolve(tracker, services)
         if not resolution.products:
             return ask_which(dispatcher, resolution)
         product = resolution.products[0]
+        record_reaction(tracker, services, Reaction.ADD_TO_CART, product.id, state)
         dispatcher.utter_message(
             text=f"Added {product.title} ({format_price(product)}) to your cart.",
             json_message={"type": "cart_added", "product_id": product.id, "title": product.title, "price": product.price},
@@ -62,30 +76,42 @@ class ActionAddToCart(Action):
 
 
 class ActionExplainChoice(Action):
-    """Explain why a product was shown: which constraints it meets."""
+    """Explain why a product was shown: the constraints it meets and the reactions that lifted it."""
 
     def name(self) -> str:
         return "action_explain_choice"
 
     @customer_safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """List the active constraints the product satisfies and how it matched the request."""
+        """List matched constraints, then learned preferences that apply to this product."""
         services = get_services()
         state, resolution = _resolve(tracker, services)
         if not resolution.products:
             return ask_which(dispatcher, resolution)
         product = resolution.products[0]
         constraints = state.constraints
-        reasons = []
+        matched = []
         for label, wanted, actual in (
             ("type", constraints.product_types, product.product_type), ("colour", constraints.colours, product.colour),
             ("for", constraints.genders, product.gender), ("brand", constraints.brands, product.brand),
             ("occasion", constraints.usages, product.usage), ("season", constraints.seasons, product.season),
         ):
             if wanted and actual in wanted:
-                reasons.append(f"{label} {actual}")
+                matched.append(f"{label} {actual}")
         if product.price is not None and (constraints.price_min is not None or constraints.price_max is not None):
-            reasons.append(f"price {format_price(product)} within your budget")
-        matched = f"It matches {', '.join(reasons)}" if reasons else "It is the closest match to your description"
-        dispatcher.utter_message(text=f"I showed {product.title} because: {matched}; it ranked high on similarity to \"{constraints.query_text()}\".")
+            matched.append(f"price {format_price(product)} within your budget")
+        parts = [f"it matches {', '.join(matched)}" if matched else f"it is close to \"{constraints.query_text() or product.title}\""]
+        profile = services.personalised.profile(customer_context(tracker))
+        learned = []
+        for attribute in ATTRIBUTES:
+            value = getattr(product, attribute)
+            weight = profile.attribute_weights.get((attribute, value), 0.0) if value else 0.0
+            if weight >= 0.5:
+                learned.append(f"you reacted well to {ATTRIBUTE_LABELS[attribute]} {value}")
+            elif weight <= -0.5:
+                learned.append(f"it ranked lower because you turned down {ATTRIBUTE_LABELS[attribute]} {value}")
+        embedding = services.retriever.embedding(product.id)
+        if embedding is not None and profile.liked_vector is not None and float(embedding @ profile.liked_vector) > 0.6:
+            learned.append("it is similar to products you liked")
+        dispatcher.utter_message(text=f"I showed {product.title} because {'; '.join(parts + learned)}.")
         return [SlotSet(FOCUS_SLOT, product.id)]

@@ -14,8 +14,9 @@ from actions.references import Resolution, resolve
 from actions.rendering import format_price, quick_reply, send_products
 from actions.results import to_filters
 from actions.services import Services, get_services
-from actions.state import SearchState, latest_entities, latest_text
+from actions.state import SearchState, customer_context, latest_entities, latest_text
 from retrieval import Filters, Product
+from retrieval.feedback import Reaction
 
 FOCUS_SLOT = "focused_product"
 
@@ -37,6 +38,14 @@ def _resolve(tracker: Tracker, services: Services, wanted: int = 1) -> tuple[Sea
     shown = shown + services.retriever.get_many([pid for pid in named if pid not in known])
     page_start = state.page * services.settings.page_size + 1
     return state, resolve(shown, focused, entities, latest_text(tracker), page_start=page_start, wanted=wanted)
+
+
+def record_reaction(tracker: Tracker, services: Services, kind: Reaction, product_id: str, state: SearchState) -> None:
+    """Store a reaction with the search it happened in (explicit or implicit)."""
+    services.personalised.record(
+        customer_context(tracker), kind, product_id,
+        query=state.constraints.query_text(), constraints=state.constraints.to_dict(),
+    )
 
 
 def ask_which(dispatcher: CollectingDispatcher, resolution: Resolution) -> list[EventType]:
@@ -69,16 +78,17 @@ class ActionSelectProduct(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Resolve the reference and show that product's details."""
         services = get_services()
-        _, resolution = _resolve(tracker, services)
+        state, resolution = _resolve(tracker, services)
         if not resolution.products:
             return ask_which(dispatcher, resolution)
         product = resolution.products[0]
+        record_reaction(tracker, services, Reaction.SELECT, product.id, state)
         dispatcher.utter_message(
             text=describe_product(product),
             buttons=[
-                quick_reply("Add to cart", "/add_to_cart"),
-                quick_reply("More like this", "/more_like_this"),
-                quick_reply("Other colours", '/ask_details{"attribute": "colours"}'),
+                quick_reply("Add to cart", f'/add_to_cart{{"product_id": "{product.id}"}}'),
+                quick_reply("More like this", f'/more_like_this{{"product_id": "{product.id}"}}'),
+                quick_reply("Other colours", f'/ask_details{{"attribute": "colours", "product_id": "{product.id}"}}'),
             ],
         )
         return [SlotSet(FOCUS_SLOT, product.id)]
@@ -94,10 +104,11 @@ class ActionProductDetails(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Answer the asked attribute, or give the full description."""
         services = get_services()
-        _, resolution = _resolve(tracker, services)
+        state, resolution = _resolve(tracker, services)
         if not resolution.products:
             return ask_which(dispatcher, resolution)
         product = resolution.products[0]
+        record_reaction(tracker, services, Reaction.DETAILS, product.id, state)
         attribute = " ".join(str(e.get("value")) for e in latest_entities(tracker) if e.get("entity") == "attribute").lower()
         text = f"{attribute} {latest_text(tracker).lower()}"
         if "colour" in text or "color" in text:
@@ -207,7 +218,8 @@ class ActionMoreLikeThis(Action):
         if not resolution.products:
             return ask_which(dispatcher, resolution)
         anchor = resolution.products[0]
-        filters = to_filters(state.constraints, [*state.rejected, anchor.id])
+        record_reaction(tracker, services, Reaction.MORE_LIKE_THIS, anchor.id, state)
+        filters = to_filters(state.constraints, [anchor.id])
         filters.product_types = [anchor.product_type] if anchor.product_type else filters.product_types
         hits = services.retriever.similar(anchor.id, filters=filters, top_k=services.settings.page_size)
         if not hits:

@@ -15,12 +15,13 @@ from actions.rendering import RESULT_QUICK_REPLIES, send_products
 from actions.services import Services
 from actions.state import SearchState
 from retrieval import Filters, Hit
+from retrieval.personalise import CustomerContext
 
 logger = logging.getLogger(__name__)
 MAX_RELAXATIONS = 4
 
 
-def to_filters(constraints: Constraints, excluded_ids: list[str]) -> Filters:
+def to_filters(constraints: Constraints, excluded_ids: list[str] | None = None) -> Filters:
     """The hard filters the retriever applies (materials and keywords only steer the ranking)."""
     return Filters(
         product_types=list(constraints.product_types),
@@ -35,24 +36,27 @@ def to_filters(constraints: Constraints, excluded_ids: list[str]) -> Filters:
         exclude_colours=list(constraints.exclude_colours),
         exclude_brands=list(constraints.exclude_brands),
         exclude_product_types=list(constraints.exclude_product_types),
-        exclude_ids=list(excluded_ids),
+        exclude_ids=list(excluded_ids or []),
     )
 
 
-def search_page(services: Services, state: SearchState) -> list[Hit]:
-    """One page of results for the state's constraints and page number."""
+def search_page(services: Services, state: SearchState, context: CustomerContext) -> list[Hit]:
+    """One page of results for the state's constraints and page number, personalised."""
     size = services.settings.page_size
-    return services.retriever.search(
+    return services.personalised.search(
         state.constraints.query_text() or "popular products",
-        filters=to_filters(state.constraints, state.rejected),
+        to_filters(state.constraints),
+        context=context,
         top_k=size,
         offset=state.page * size,
     )
 
 
-def present_results(dispatcher: CollectingDispatcher, services: Services, state: SearchState, *, lead: str = "") -> list[EventType]:
+def present_results(
+    dispatcher: CollectingDispatcher, services: Services, state: SearchState, context: CustomerContext, *, lead: str = ""
+) -> list[EventType]:
     """Search, relax the least important constraint while nothing matches, and show the page."""
-    hits = search_page(services, state)
+    hits = search_page(services, state, context)
     dropped: list[str] = []
     while not hits and state.page == 0 and len(dropped) < MAX_RELAXATIONS:
         relaxed, what = relax_once(state.constraints)
@@ -60,7 +64,7 @@ def present_results(dispatcher: CollectingDispatcher, services: Services, state:
             break
         state.constraints = relaxed
         dropped.append(what)
-        hits = search_page(services, state)
+        hits = search_page(services, state, context)
 
     state.searched = True
     if not hits:

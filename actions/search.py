@@ -12,7 +12,7 @@ from actions.guard import customer_safe
 from actions.rendering import quick_reply
 from actions.results import present_results
 from actions.services import get_services
-from actions.state import SearchState, latest_entities, latest_text
+from actions.state import SearchState, customer_context, latest_entities, latest_text
 
 CATEGORY_SUGGESTIONS = [
     quick_reply("T-shirts", '/search_product{"product_type": "tshirts"}'),
@@ -39,8 +39,7 @@ class ActionSearchProducts(Action):
         if constraints.is_empty() or (not entities and not constraints.product_types):
             dispatcher.utter_message(text="Happy to help! What kind of product are you looking for?", buttons=CATEGORY_SUGGESTIONS)
             return []
-        new_state = SearchState(constraints=constraints, rejected=state.rejected)
-        return present_results(dispatcher, services, new_state)
+        return present_results(dispatcher, services, SearchState(constraints=constraints), customer_context(tracker))
 
 
 class ActionRefineSearch(Action):
@@ -72,7 +71,7 @@ class ActionRefineSearch(Action):
             dispatcher.utter_message(text="What kind of product are you looking for?", buttons=CATEGORY_SUGGESTIONS)
             return [state.to_event()]
         state.page = 0
-        return present_results(dispatcher, services, state, lead=lead)
+        return present_results(dispatcher, services, state, customer_context(tracker), lead=lead)
 
 
 class ActionShowMore(Action):
@@ -89,7 +88,7 @@ class ActionShowMore(Action):
             dispatcher.utter_message(text="Let's start a search first: what are you looking for?", buttons=CATEGORY_SUGGESTIONS)
             return []
         state.page += 1
-        return present_results(dispatcher, get_services(), state)
+        return present_results(dispatcher, get_services(), state, customer_context(tracker))
 
 
 class ActionShowConstraints(Action):

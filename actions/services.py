@@ -31,6 +31,7 @@ class Services:
 
     settings: Settings
     retriever: Retriever
+    personalised: PersonalisedSearch
 
 
 _lock = threading.Lock()
@@ -38,10 +39,23 @@ _services: Services | None = None
 
 
 def build_services(settings: Settings) -> Services:
-    """Open the retriever (SQL + FAISS + encoder) described by ``settings``."""
+    """Open the retriever (SQL + FAISS + encoder) and the feedback store described by ``settings``."""
     from retrieval import Retriever
+    from retrieval.feedback import FeedbackStore
+    from retrieval.personalise import PersonalisedSearch
+    from retrieval.rerank import RerankWeights
+    from retrieval.store import make_engine, migrate
 
-    return Services(settings=settings, retriever=Retriever.open(settings))
+    retriever = Retriever.open(settings)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)  # the feedback table may be newer than the catalog
+    personalised = PersonalisedSearch(
+        retriever=retriever,
+        store=FeedbackStore(engine, retention_days=settings.feedback_retention_days),
+        enabled=settings.feedback_rerank,
+        weights=RerankWeights(half_life_days=settings.feedback_half_life_days),
+    )
+    return Services(settings=settings, retriever=retriever, personalised=personalised)
 
 
 def get_services() -> Services:
@@ -53,7 +67,7 @@ def get_services() -> Services:
                 try:
                     _services = build_services(get_settings())
                 except Exception as error:  # any failure to open storage means "service down" to a customer
-                    logger.error("cannot open the product store: %s", error)
+                    logger.exception("cannot open the product store: %s", error)
                     raise ServiceUnavailableError(str(error)) from error
     return _services
 

@@ -1,7 +1,7 @@
 """The conversation's search state, kept in the ``search_state`` slot.
 
 One slot holds everything the actions need across turns (constraints, page, products on screen,
-products the customer rejected), so every action reads and writes it the same way.
+whether a search ran), so every action reads and writes it the same way. Reactions live in SQL.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
 from actions.constraints import Constraints
+from retrieval.personalise import CustomerContext
 
 SLOT = "search_state"
 
@@ -24,7 +25,6 @@ class SearchState:
     constraints: Constraints = field(default_factory=Constraints)
     page: int = 0
     shown: list[str] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
     searched: bool = False
 
     @classmethod
@@ -36,7 +36,6 @@ class SearchState:
             constraints=Constraints.from_dict(raw.get("constraints")),
             page=int(raw.get("page") or 0),
             shown=[str(x) for x in raw.get("shown") or []],
-            rejected=[str(x) for x in raw.get("rejected") or []],
             searched=bool(raw.get("searched")),
         )
 
@@ -60,3 +59,15 @@ def latest_entities(tracker: Tracker) -> list[dict[str, Any]]:
 
 def latest_text(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "")
+
+
+def customer_context(tracker: Tracker) -> CustomerContext:
+    """Who is talking: the sender is the customer; each Rasa session is one conversation."""
+    session_start = 0.0
+    turn = 0
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            session_start, turn = float(event.get("timestamp") or 0.0), 0
+        elif event.get("event") == "user":
+            turn += 1
+    return CustomerContext(customer_id=tracker.sender_id, conversation_id=f"{tracker.sender_id}:{session_start:.0f}", turn=turn)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         description="Encoder for search queries; ONNX fp32 gives the torch vectors several times faster "
         "(benchmarks/results/retrieval.json, encoder).",
     )
+    ingest_backend: Literal["torch", "onnx"] = Field(
+        "onnx", description="Runtime for catalog embeddings: the fp32 ONNX export gives the same vectors about 2x faster."
+    )
     fusion_alpha: float = Field(
         0.5, ge=0.0, le=1.0, description="Weight of the semantic score in the hybrid blend (1 - alpha for BM25)."
     )
@@ -59,6 +62,9 @@ class Settings(BaseSettings):
     rasa_port: int = Field(5005, description="Port of the Rasa server.")
     rasa_url: str = Field("", description="Base URL of the Rasa server; http://127.0.0.1:<rasa_port> when empty.")
     page_size: int = Field(5, ge=1, le=20, description="Products shown per result page.")
+    feedback_rerank: bool = Field(True, description="Re-rank results with stored reactions (off = record only).")
+    feedback_retention_days: int = Field(365, ge=1, description="Reactions older than this are ignored and purged.")
+    feedback_half_life_days: float = Field(14.0, gt=0, description="Half-life of reactions from earlier sessions.")
     web_port: int = Field(8000, description="Port of the web app (demo store, chat widget, staff console).")
     web_host: str = Field("127.0.0.1", description="Interface the web app listens on.")
     web_secret: str = Field(
