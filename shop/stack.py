@@ -58,6 +58,7 @@ def base_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
         "SHOP_CATALOG_MAPPING": str(settings.catalog_mapping),
         "SHOP_ACTION_PORT": str(settings.action_port),
         "SHOP_RASA_PORT": str(settings.rasa_port),
+        "SHOP_FEEDBACK_RERANK": "true" if settings.feedback_rerank else "false",
         "SHOP_RASA_URL": settings.resolved_rasa_url,
         "SHOP_WEB_PORT": str(settings.web_port),
         "SHOP_ACTION_URL": f"http://127.0.0.1:{settings.action_port}/webhook",
