@@ -33,7 +33,7 @@ run_stage "pytest (Rasa environment)" .venv-rasa/bin/python -m pytest tests/bot 
 RESULTS=var/test-results; mkdir -p "$RESULTS"
 run_stage "rasa test core (conversation stories)" .venv-rasa/bin/rasa test core --model "$MODEL" \
   --stories tests/conversations --fail-on-prediction-errors --out "$RESULTS/core"
-run_stage "rasa test nlu (held-out set)" scripts/check_nlu.sh "$MODEL" "$RESULTS/nlu"
+run_stage "rasa test nlu (held-out set)" .venv-rasa/bin/python scripts/check_nlu.py "$MODEL" "$RESULTS/nlu"
 
 ELAPSED=$(( $(date +%s) - START ))
 if [ ${#FAILED[@]} -eq 0 ]; then

@@ -1,0 +1,106 @@
+"""Regenerate the README's results table from benchmarks/results/*.json.
+
+Why generated: the numbers in the README must be the ones the benchmarks last wrote, never typed
+by hand. The table sits between the markers <!-- results:start --> and <!-- results:end -->.
+
+Usage: python scripts/results_table.py [--check]   (--check exits 1 when the README is stale)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS = REPO_ROOT / "benchmarks" / "results"
+README = REPO_ROOT / "README.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+# (results file, dotted key, label, unit: "pct" | "ms" | "s" | "x" | "" , target text)
+ROWS: list[tuple[str, str, str, str, str]] = [
+    ("nlu", "heldout.ours.intent_accuracy", "NLU held-out intent accuracy (ours)", "pct", "≥ DIET"),
+    ("nlu", "heldout.diet.intent_accuracy", "NLU held-out intent accuracy (Rasa DIET)", "pct", ""),
+    ("nlu", "heldout.ours.slot_f1", "NLU held-out slot F1 (ours)", "pct", "≥ DIET"),
+    ("nlu", "heldout.diet.slot_f1", "NLU held-out slot F1 (Rasa DIET)", "pct", ""),
+    ("nlu", "atis.intent_accuracy", "ATIS intent accuracy", "pct", "≥ 97.5 %"),
+    ("nlu", "atis.slot_f1", "ATIS slot F1", "pct", "≥ 95.5 %"),
+    ("nlu", "atis.sentence_accuracy", "ATIS sentence accuracy", "pct", ""),
+    ("nlu", "snips.intent_accuracy", "SNIPS intent accuracy", "pct", ""),
+    ("nlu", "snips.slot_f1", "SNIPS slot F1", "pct", ""),
+    ("nlu", "latency_ms.p50", "NLU latency p50 (1 thread)", "ms", "≤ 8 ms"),
+    ("nlu", "latency_ms.p95", "NLU latency p95 (1 thread)", "ms", ""),
+    ("nlu", "rasa_train_seconds", "`rasa train` incl. fine-tune", "s", "≤ 600 s"),
+    ("retrieval", "ingest.myntra_seconds", "Full Myntra ingest (44k, SQL + embed + index)", "s", "≤ 300 s"),
+    ("retrieval", "scale_1m.filtered.p99_ms", "1M vectors, filtered p99", "ms", "≤ 10 ms"),
+    ("retrieval", "scale_1m.filtered.recall_at_10", "1M vectors, filtered recall@10", "pct", "≥ 95 %"),
+    ("retrieval", "scale_1m.unfiltered.p99_ms", "1M vectors, unfiltered p99", "ms", ""),
+    ("retrieval", "scale_1m.unfiltered.recall_at_10", "1M vectors, unfiltered recall@10", "pct", ""),
+    ("retrieval", "quality.semantic_p_at_10", "Attribute P@10, semantic only", "pct", ""),
+    ("retrieval", "quality.lexical_p_at_10", "Attribute P@10, lexical only", "pct", ""),
+    ("retrieval", "quality.hybrid_p_at_10", "Attribute P@10, hybrid", "pct", "> both"),
+    ("dialogue", "single.p50_ms", "Turn latency, 1 customer, p50", "ms", ""),
+    ("dialogue", "single.p95_ms", "Turn latency, 1 customer, p95", "ms", ""),
+    ("dialogue", "concurrent_20.p50_ms", "Turn latency, 20 concurrent, p50", "ms", "≤ 150 ms"),
+    ("dialogue", "concurrent_20.p95_ms", "Turn latency, 20 concurrent, p95", "ms", "≤ 400 ms"),
+    ("dialogue", "concurrent_20.errors", "Errors, 20 concurrent", "", "0"),
+    ("feedback", "with_feedback.success_at_5", "Simulated customers: found within 5 turns, with feedback", "pct", "≥ 2× without"),
+    ("feedback", "without_feedback.success_at_5", "Simulated customers: found within 5 turns, without feedback", "pct", ""),
+    ("feedback", "with_feedback.mean_turns", "Mean turns to target, with feedback", "", ""),
+    ("feedback", "without_feedback.mean_turns", "Mean turns to target, without feedback", "", ""),
+    ("load", "concurrent_20.p95_ms", "Production mode, 20 concurrent, p95", "ms", "≤ 400 ms"),
+    ("load", "concurrent_20.lost_turns", "Production mode, 20 concurrent, lost turns", "", "0"),
+    ("load", "concurrent_50.p95_ms", "Production mode, 50 concurrent, p95", "ms", ""),
+    ("load", "concurrent_50.lost_turns", "Production mode, 50 concurrent, lost turns", "", "0"),
+    ("load", "fuzz.messages", "Fuzzed hostile messages", "", "≥ 10,000"),
+    ("load", "fuzz.server_errors", "Server errors under fuzzing", "", "0"),
+]
+
+
+def lookup(data: dict[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def fmt(value: Any, unit: str) -> str:
+    if value is None:
+        return "not measured yet"
+    if unit == "pct":
+        return f"{100 * float(value):.1f} %"
+    if unit == "ms":
+        return f"{float(value):.1f} ms"
+    if unit == "s":
+        return f"{float(value):.0f} s"
+    return f"{value:,}" if isinstance(value, int) else (f"{value:.2f}" if isinstance(value, float) else str(value))
+
+
+def table() -> str:
+    loaded = {path.stem: json.loads(path.read_text()) for path in sorted(RESULTS.glob("*.json"))}
+    lines = ["| measurement | result | target | source |", "|---|---|---|---|"]
+    for name, key, label, unit, target in ROWS:
+        lines.append(f"| {label} | {fmt(lookup(loaded.get(name, {}), key), unit)} | {target} | `{name}.json` |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    text = README.read_text()
+    if START not in text or END not in text:
+        print(f"error: README.md lacks the markers {START} / {END}", file=sys.stderr)
+        return 2
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    updated = f"{head}{START}\n{table()}\n{END}{tail}"
+    if "--check" in argv:
+        return 0 if updated == text else 1
+    README.write_text(updated)
+    print(f"README results table regenerated from {len(list(RESULTS.glob('*.json')))} result files")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
