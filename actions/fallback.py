@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -44,3 +44,17 @@ class ActionDefaultAskAffirmation(Action):
             buttons=[quick_reply("Yes", payload), quick_reply("No, something else", "/out_of_scope")],
         )
         return []
+
+
+class ActionDefaultFallback(Action):
+    """The last stage of the fallback: apologise and, after repeated misunderstandings, offer a person."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Say what the bot can do; from the second failure in a session on, offer a human."""
+        failures = sum(1 for event in tracker.events if event.get("event") == "action" and event.get("name") == "action_default_fallback")
+        buttons = [quick_reply("Talk to a person", "/request_human")] if failures >= 1 else []
+        dispatcher.utter_message(response="utter_default", buttons=buttons)
+        return [UserUtteranceReverted()]

@@ -15,10 +15,12 @@ from actions.guard import customer_safe
 from actions.products import FOCUS_SLOT, _resolve, ask_which, record_reaction
 from actions.rendering import format_price, quick_reply
 from actions.results import present_results
-from actions.services import get_services
+from actions.services import Services, get_services
 from actions.state import customer_context, latest_text
 from retrieval.feedback import Reaction
 from retrieval.rerank import ATTRIBUTE_LABELS, ATTRIBUTES
+
+NEGATIVES_BEFORE_OFFER = 3
 
 
 class ActionRecordFeedback(Action):
@@ -43,7 +45,13 @@ class ActionRecordFeedback(Action):
             if not state.searched:
                 dispatcher.utter_message(text=f"Noted, I'll show fewer products like {product.title}.")
                 return [SlotSet(FOCUS_SLOT, None)]
-            events = present_results(dispatcher, services, state, customer_context(tracker), lead=f"Got it, I'll leave out {product.title}.")
+            context = customer_context(tracker)
+            events = present_results(dispatcher, services, state, context, lead=f"Got it, I'll leave out {product.title}.")
+            if self._keeps_missing(services, context.customer_id, context.conversation_id):
+                dispatcher.utter_message(
+                    text="I'm not finding what you want yet. Would you like help from a member of our team?",
+                    buttons=[quick_reply("Talk to a person", "/request_human")],
+                )
             return [SlotSet(FOCUS_SLOT, None), *events]
         record_reaction(tracker, services, Reaction.LIKE, product.id, state)
         dispatcher.utter_message(
@@ -51,6 +59,16 @@ class ActionRecordFeedback(Action):
             buttons=[quick_reply("More like this", f'/more_like_this{{"product_id": "{product.id}"}}'), quick_reply("Add to cart", f'/add_to_cart{{"product_id": "{product.id}"}}')],
         )
         return [SlotSet(FOCUS_SLOT, product.id)]
+
+
+    @staticmethod
+    def _keeps_missing(services: Services, customer_id: str, conversation_id: str) -> bool:
+        """Offer a person after every third turned-down product in a conversation without a like."""
+        reactions = [r for r in services.personalised.store.history(customer_id=customer_id) if r.conversation_id == conversation_id]
+        if any(r.kind.weight > 0.5 for r in reactions):
+            return False
+        negatives = sum(1 for r in reactions if r.kind.hides_product)
+        return negatives > 0 and negatives % NEGATIVES_BEFORE_OFFER == 0
 
 
 class ActionAddToCart(Action):

@@ -19,6 +19,7 @@ from functools import partial
 
 from sanic import Sanic
 
+from shop.logging_setup import configure_logging
 from shop.settings import get_settings
 
 logger = logging.getLogger("actions.server")
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=os.environ.get("SANIC_HOST", "127.0.0.1"))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("ACTION_SERVER_SANIC_WORKERS", "1")))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("actions")
     if not port_is_free(args.port, args.host):
         print(f"error: port {args.port} is already in use; stop the other process or set SHOP_ACTION_PORT", file=sys.stderr)
         return 2
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     loader = AppLoader(factory=partial(create_app))
     app = loader.load()
+    configure_logging("actions")  # again: creating the Sanic app installs its own log handlers
     app.prepare(host=args.host, port=args.port, workers=args.workers, single_process=args.workers == 1, motd=False)
     logger.info("action server listening on http://%s:%d", args.host, args.port)
     Sanic.serve(primary=app, app_loader=loader) if args.workers > 1 else Sanic.serve_single(primary=app)

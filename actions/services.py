@@ -17,6 +17,7 @@ from shop.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from retrieval import Retriever
+    from retrieval.personalise import PersonalisedSearch
 
 logger = logging.getLogger(__name__)
 

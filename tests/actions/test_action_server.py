@@ -112,3 +112,12 @@ def test_unknown_action_input_is_answered_not_crashed(conversation: Conversation
     result = conversation.run("action_search_products", "<script>alert(1)</script>' OR 1=1 --", "search_product",
                               [e("product_type", "<script>alert(1)</script>")])
     assert result["responses"], "the customer always gets an answer"
+
+
+def test_repeated_rejections_offer_a_person(conversation: Conversation) -> None:
+    shown = cards(conversation.run("action_search_products", "caps", "search_product", [e("product_type", "caps")]))
+    offers = []
+    for card in shown[:3]:
+        result = conversation.run("action_record_feedback", f"/feedback_negative{{\"product_id\": \"{card['id']}\"}}", "feedback_negative", [e("product_id", card["id"])])
+        offers.append("help from a member of our team" in texts(result))
+    assert offers == [False, False, True]
