@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     rasa_port: int = Field(5005, description="Port of the Rasa server.")
     rasa_url: str = Field("", description="Base URL of the Rasa server; http://127.0.0.1:<rasa_port> when empty.")
     page_size: int = Field(5, ge=1, le=20, description="Products shown per result page.")
+    tracker_url: str = Field("", description="SQLAlchemy URL of Rasa's tracker store; SQLite var_dir/tracker.db when empty.")
     feedback_rerank: bool = Field(True, description="Re-rank results with stored reactions (off = record only).")
     feedback_retention_days: int = Field(365, ge=1, description="Reactions older than this are ignored and purged.")
     feedback_half_life_days: float = Field(14.0, gt=0, description="Half-life of reactions from earlier sessions.")
@@ -76,6 +77,21 @@ class Settings(BaseSettings):
     rasa_timeout: float = Field(20.0, gt=0, description="Seconds the web app waits for Rasa before answering 503.")
     staff_session_hours: float = Field(8.0, gt=0, description="Lifetime of a staff console session.")
     web_secure_cookies: bool = Field(False, description="Mark cookies Secure (set when served over HTTPS).")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log line format of our processes; production mode sets json (shop/logging_setup.py)."
+    )
+    log_level: str = Field("INFO", description="Level of our processes' root logger.")
+    prod_port: int = Field(6400, description="Production mode: nginx's public loopback port (the action balancer uses the next one).")
+    prod_service_port: int = Field(
+        5400, description="Production mode: base of the replicas' ports (Rasa base+1.., actions base+11.., web base+20)."
+    )
+    prod_rasa_replicas: int = Field(2, ge=1, le=9, description="Production mode: Rasa server processes.")
+    prod_action_workers: int = Field(2, ge=1, le=9, description="Production mode: action-server processes.")
+    prod_pg_port: int = Field(6432, description="Production mode: PostgreSQL port (loopback).")
+    prod_redis_port: int = Field(6479, description="Production mode: Redis port (loopback).")
+    prod_lock_lifetime: int = Field(
+        20, ge=5, description="Seconds a conversation lock held by a crashed Rasa replica blocks that conversation."
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -77,6 +77,7 @@ class Server:
     health_url: str
     log_path: Path
     ready_check: str = ""  # a text the health response must contain
+    health_params: dict[str, str] = field(default_factory=dict)  # e.g. Rasa's API token, kept out of messages
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -84,7 +85,7 @@ class Server:
             if self.process.poll() is not None:
                 raise StackError(f"{self.name} exited with code {self.process.returncode}; last log lines:\n{self.tail()}")
             try:
-                response = httpx.get(self.health_url, timeout=2.0)
+                response = httpx.get(self.health_url, params=self.health_params, timeout=2.0)
                 if response.status_code == 200 and self.ready_check in response.text:
                     return
             except httpx.HTTPError:
@@ -109,11 +110,15 @@ class Server:
             self.process.wait(timeout=5)
 
 
-def _spawn(name: str, command: list[str], env: dict[str, str], log_path: Path, health_url: str, ready_check: str = "") -> Server:
+def _spawn(
+    name: str, command: list[str], env: dict[str, str], log_path: Path, health_url: str, ready_check: str = "",
+    health_params: dict[str, str] | None = None,
+) -> Server:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("wb")
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    return Server(name=name, process=process, health_url=health_url, log_path=log_path, ready_check=ready_check)
+    return Server(name=name, process=process, health_url=health_url, log_path=log_path, ready_check=ready_check,
+                  health_params=health_params or {})
 
 
 def start_action_server(settings: Settings, env: dict[str, str]) -> Server:
@@ -141,7 +146,8 @@ def start_rasa(settings: Settings, env: dict[str, str], model: Path, endpoints: 
         "--auth-token", settings.resolved_rasa_token,
     ]
     return _spawn("Rasa server", command, env, settings.var_dir / "logs" / "rasa.log",
-                  f"http://127.0.0.1:{settings.rasa_port}/status", ready_check="model_file")
+                  f"http://127.0.0.1:{settings.rasa_port}/status", ready_check="model_file",
+                  health_params={"token": settings.resolved_rasa_token})
 
 
 def start_web(settings: Settings, env: dict[str, str]) -> Server:

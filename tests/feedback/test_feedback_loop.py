@@ -1,6 +1,7 @@
 """Each reaction moves the ranking the expected way; preferences persist; "forget me" forgets.
 
-Runs on the real integration catalog (real MiniLM embeddings, real FAISS index, SQLite store).
+Runs on the real integration catalog (real MiniLM embeddings, real FAISS index) with a fresh feedback
+store per test: SQLite, or PostgreSQL when ``SHOP_TEST_DATABASE=postgres``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ def retriever(catalog_settings: Settings) -> Retriever:
 
 
 @pytest.fixture
-def personalised(retriever: Retriever, catalog_settings: Settings, tmp_path: object) -> Iterator[PersonalisedSearch]:
-    engine = make_engine(f"sqlite:///{tmp_path}/feedback.db")  # type: ignore[str-format]
+def personalised(retriever: Retriever, scratch_database_url: str) -> Iterator[PersonalisedSearch]:
+    engine = make_engine(scratch_database_url)  # SQLite, or PostgreSQL with SHOP_TEST_DATABASE=postgres
     migrate(engine)
     yield PersonalisedSearch(retriever=retriever, store=FeedbackStore(engine))
     engine.dispose()

@@ -1,0 +1,77 @@
+"""Privacy operations: "forget me" and the retention period.
+
+Usage:
+  python -m shop.privacy forget CUSTOMER_ID   delete the customer's reactions and conversation events
+  python -m shop.privacy purge                delete reactions older than SHOP_FEEDBACK_RETENTION_DAYS
+
+Why here and not in retrieval: a customer's data lives in two stores, the feedback table (ours)
+and Rasa's tracker store (its ``events`` table, keyed by sender id); forgetting must cover both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+from sqlalchemy import MetaData, Table, create_engine, delete, inspect
+
+from retrieval.feedback import FeedbackStore
+from retrieval.store import make_engine, migrate
+from shop.settings import Settings, get_settings
+
+
+@dataclass
+class ForgetReport:
+    """How many rows were deleted from each store."""
+
+    feedback_rows: int
+    tracker_events: int
+
+
+def tracker_url(settings: Settings) -> str:
+    """The SQL URL of Rasa's tracker store in the embedded default (prod sets SHOP_TRACKER_URL)."""
+    return settings.tracker_url or f"sqlite:///{settings.var_dir / 'tracker.db'}"
+
+
+def forget_customer(customer_id: str, settings: Settings | None = None) -> ForgetReport:
+    """Delete everything stored about ``customer_id``."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    feedback = FeedbackStore(engine).forget_customer(customer_id=customer_id)
+    events = 0
+    tracker = create_engine(tracker_url(settings))
+    if inspect(tracker).has_table("events"):
+        table = Table("events", MetaData(), autoload_with=tracker)
+        with tracker.begin() as connection:
+            events = int(connection.execute(delete(table).where(table.c.sender_id == customer_id)).rowcount or 0)
+    tracker.dispose()
+    engine.dispose()
+    return ForgetReport(feedback_rows=feedback, tracker_events=events)
+
+
+def purge_expired(settings: Settings | None = None) -> int:
+    settings = settings or get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    return FeedbackStore(engine, retention_days=settings.feedback_retention_days).purge_expired()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Privacy operations of the shopping assistant")
+    commands = parser.add_subparsers(dest="command", required=True)
+    forget = commands.add_parser("forget", help="delete everything stored about one customer")
+    forget.add_argument("customer_id")
+    commands.add_parser("purge", help="delete reactions older than the retention period")
+    args = parser.parse_args(argv)
+    if args.command == "forget":
+        report = forget_customer(args.customer_id)
+        print(f"forgot the customer: {report.feedback_rows} reactions and {report.tracker_events} conversation events deleted")
+    else:
+        print(f"purged {purge_expired()} reactions older than {get_settings().feedback_retention_days} days")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

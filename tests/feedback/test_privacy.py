@@ -1,0 +1,41 @@
+"""'Forget me' removes the customer's reactions and conversation events, and nobody else's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from retrieval.feedback import FeedbackStore, Reaction
+from retrieval.store import make_engine, migrate
+from shop.privacy import forget_customer
+from shop.settings import Settings
+
+
+def make_tracker(path: Path) -> None:
+    """A tracker store table shaped like Rasa's SQLTrackerStore ``events``."""
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), type_name VARCHAR(255), data TEXT)"))
+        for sender in ("ann", "ann", "ben"):
+            connection.execute(text("INSERT INTO events (sender_id, type_name, data) VALUES (:s, 'user', '{}')"), {"s": sender})
+    engine.dispose()
+
+
+def test_forget_me_deletes_feedback_and_tracker_rows(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path)
+    make_tracker(tmp_path / "tracker.db")
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    store = FeedbackStore(engine)
+    for customer in ("ann", "ben"):
+        store.record(customer_id=customer, conversation_id=f"{customer}:1", kind=Reaction.LIKE, product_id="1")
+
+    report = forget_customer("ann", settings)
+
+    assert (report.feedback_rows, report.tracker_events) == (1, 2)
+    assert store.count(customer_id="ann") == 0 and store.count(customer_id="ben") == 1
+    tracker = create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    with tracker.connect() as connection:
+        senders = [row[0] for row in connection.execute(text("SELECT sender_id FROM events"))]
+    assert senders == ["ben"]
