@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install run test train ingest chat lint benchmarks clean
+.PHONY: help install run prod test train ingest chat lint benchmarks clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ train: install  ## train the NLU model and the dialogue policies (skipped when n
 
 run: ingest train  ## install, ingest, train, start Rasa + action server on SQLite
 	@$(ML) -m shop.stack
+
+prod:  ## production mode here: PostgreSQL + Redis + 2 Rasa replicas + 2 action workers behind nginx
+	@scripts/prod.sh
 
 chat:  ## terminal chat with a running assistant
 	@$(ML) -m shop.chat
