@@ -2,7 +2,7 @@
 # Installs everything the assistant needs, from nothing, and does nothing when it is already done.
 #
 #   scripts/setup.sh run    Python environments only (embedded default: SQLite, no services)
-#   scripts/setup.sh test   + Debian packages the tests use (PostgreSQL, Chromium)
+#   scripts/setup.sh test   + Debian packages the tests use (PostgreSQL, Redis, nginx, Chromium)
 #   scripts/setup.sh prod   + Debian packages of production mode (PostgreSQL, Redis, nginx)
 #
 # Two environments, because Rasa 3.6 needs Python 3.10 while the ML stack is pinned on 3.11:
@@ -67,7 +67,7 @@ ensure_venv .venv-ml 3.11 requirements/ml-py311.lock
 step 3/3 "system packages for mode '$MODE'"
 case "$MODE" in
   run) echo "  none needed (SQLite is embedded)";;
-  test) apt_install postgresql chromium chromium-driver fonts-dejavu-core;;
+  test) apt_install postgresql redis-server nginx chromium chromium-driver fonts-dejavu-core fonts-noto-color-emoji;;
   prod) apt_install postgresql redis-server nginx;;
   *) echo "error: unknown mode '$MODE' (run|test|prod)" >&2; exit 2;;
 esac

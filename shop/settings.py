@@ -45,9 +45,12 @@ class Settings(BaseSettings):
     encoder_batch_size: int = Field(64, ge=1, description="Texts per encoder forward pass during ingestion.")
     torch_threads: int = Field(2, ge=1, description="CPU threads torch may use in this process.")
     query_encoder: Literal["torch", "onnx-fp32", "onnx-int8"] = Field(
-        "onnx-fp32",
-        description="Encoder for search queries; ONNX fp32 gives the torch vectors several times faster "
-        "(benchmarks/results/retrieval.json, encoder).",
+        "onnx-int8",
+        description="Encoder for search queries: ONNX int8 is the fastest and keeps semantic P@10 "
+        "(benchmarks/results/retrieval.json, encoder); onnx-fp32 reproduces the torch vectors exactly.",
+    )
+    search_threads: int = Field(
+        1, ge=1, description="Threads one search may use (FAISS, ONNX query encoder); one query is too small to split."
     )
     ingest_backend: Literal["torch", "onnx"] = Field(
         "onnx", description="Runtime for catalog embeddings: the fp32 ONNX export gives the same vectors about 2x faster."

@@ -1,0 +1,188 @@
+"""The widget and the console in a real browser (Debian chromium via Playwright), on the real servers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shop.settings import REPO_ROOT
+from web.security import CUSTOMER_COOKIE, CustomerIds
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = REPO_ROOT / "docs" / "screenshots"
+WebApp = Any  # the web_app fixture (tests/web/conftest.py)
+HOSTILE = '<img src=x onerror=alert(1)><script>alert("x")</script>'
+TURN_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is missing: apt-get install -y chromium chromium-driver fonts-dejavu-core")
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        )
+        yield launched
+        launched.close()
+
+
+class Dialogs:
+    """Records every alert/confirm a page opens: none may fire when hostile text is shown."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def watch(self, page) -> None:  # type: ignore[no-untyped-def]
+        def on_dialog(dialog) -> None:  # type: ignore[no-untyped-def]
+            self.seen.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+
+
+def new_page(browser, web_app: WebApp, *, width: int = 1280, height: int = 860, dialogs: Dialogs | None = None):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=web_app.url)
+    page = context.new_page()
+    page.set_default_timeout(TURN_MS)
+    if dialogs:
+        dialogs.watch(page)
+    return page
+
+
+def open_widget(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/")
+    page.get_by_role("button", name="Open the shopping assistant chat").click()
+    expect(page.locator(".sw-panel")).to_be_visible()
+    expect(page.locator(".sw-typing")).to_be_hidden()
+
+
+def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Type and press Enter, then wait for the answer (typing indicator gone)."""
+    box = page.get_by_label("Your message")
+    box.fill(text)
+    box.press("Enter")
+    expect(page.locator(".sw-typing")).to_be_hidden()
+
+
+def test_search_feedback_refines_and_reload_keeps_the_conversation(browser, web_app: WebApp) -> None:  # type: ignore[no-untyped-def]
+    dialogs = Dialogs()
+    page = new_page(browser, web_app, dialogs=dialogs)
+    open_widget(page)
+    say(page, "show me tshirts for men")
+    first_results = page.locator(".sw-cards").last
+    expect(first_results.locator(".sw-card").first).to_be_visible()
+    assert first_results.locator(".sw-card").count() >= 2
+    rejected = first_results.locator(".sw-card").first
+    rejected_id = rejected.get_attribute("data-product-id")
+    rejected_title = rejected.locator(".sw-card-title").inner_text()
+    expect(rejected.locator(".sw-card-price")).to_contain_text("$")
+    expect(rejected.get_by_role("button", name=f"Add {rejected_title} to cart")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "widget.png"))
+
+    rejected.get_by_role("button", name=f"Not for me: {rejected_title}").click()
+    expect(page.locator(".sw-typing")).to_be_hidden()
+    expect(page.locator(".sw-bot").last).to_contain_text("leave out")
+    assert page.locator(".sw-cards").count() == 2
+    refined = page.locator(".sw-cards").last.locator(".sw-card")
+    assert refined.count() >= 1
+    assert rejected_id not in [refined.nth(i).get_attribute("data-product-id") for i in range(refined.count())]
+
+    # Too long: the server's 4xx message is shown in the widget, the text goes back to the input.
+    rows = page.locator(".sw-row").count()
+    say(page, "x" * 5001)
+    expect(page.get_by_role("alert")).to_contain_text("limited to 5,000 characters")
+    expect(page.locator(".sw-row")).to_have_count(rows)
+    assert page.get_by_label("Your message").input_value() == "x" * 5001
+
+    say(page, HOSTILE)
+    expect(page.locator(".sw-customer").last).to_have_text(HOSTILE)
+    rows, lists = page.locator(".sw-row").count(), page.locator(".sw-cards").count()
+    page.reload()
+    expect(page.locator(".sw-panel")).to_be_visible()  # stays open across reloads
+    expect(page.locator(".sw-row")).to_have_count(rows)
+    expect(page.locator(".sw-cards")).to_have_count(lists)
+    expect(page.locator(".sw-customer").filter(has_text="show me tshirts for men")).to_have_count(1)
+    expect(page.locator(".sw-customer").filter(has_text=f"Not for me: {rejected_title}")).to_have_count(1)
+    expect(page.locator(".sw-customer").filter(has_text=HOSTILE)).to_have_count(1)
+    assert page.locator("img[src='x']").count() == 0 and dialogs.seen == []
+    page.context.close()
+
+
+def test_phone_width(browser, web_app: WebApp) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(browser, web_app, width=390, height=844)
+    open_widget(page)
+    say(page, "black watches")
+    expect(page.locator(".sw-card").first).to_be_visible()
+    box = page.locator(".sw-panel").bounding_box()
+    assert box is not None and box["width"] == 390
+    page.screenshot(path=str(SHOTS / "widget-phone.png"))
+    # Keyboard only: Escape closes, focus returns to the launcher, Enter opens again.
+    page.keyboard.press("Escape")
+    expect(page.locator(".sw-panel")).to_be_hidden()
+    launcher = page.get_by_role("button", name="Open the shopping assistant chat")
+    expect(launcher).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Your message")).to_be_focused()
+    page.context.close()
+
+
+def test_console_refuses_anonymous_visitors(browser, web_app: WebApp) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(browser, web_app)
+    page.goto("/console")
+    assert page.url.endswith("/console/login")
+    expect(page.get_by_role("heading", name="Staff console")).to_be_visible()
+    assert page.request.get("/api/console/handoffs").status == 401
+    page.context.close()
+
+
+def test_handoff_round_trip(browser, web_app: WebApp, staff_accounts: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    dialogs = Dialogs()
+    customer = new_page(browser, web_app, dialogs=dialogs)
+    open_widget(customer)
+    say(customer, "show me handbags for women")
+    expect(customer.locator(".sw-card").first).to_be_visible()
+    customer.get_by_role("button", name="Talk to a person").last.click()
+    expect(customer.locator(".sw-status")).to_contain_text("Waiting")
+    cookie = next(c["value"] for c in customer.context.cookies() if c["name"] == CUSTOMER_COOKIE)
+    conversation = CustomerIds(web_app.settings.resolved_web_secret).read(cookie)
+    assert conversation
+
+    staff = new_page(browser, web_app, dialogs=dialogs)
+    staff.goto("/console")
+    staff.get_by_label("Username").fill("alice")
+    staff.get_by_label("Password").fill(staff_accounts["alice"])
+    staff.get_by_role("button", name="Sign in").click()
+    staff.get_by_role("button", name=f"Conversation {conversation}, waiting").click()
+    expect(staff.locator(".c-transcript")).to_contain_text("handbags")
+    expect(staff.locator("#constraints")).to_contain_text("Handbags")
+    staff.get_by_role("button", name="Claim").click()
+    expect(customer.locator(".sw-notice").last).to_contain_text("alice joined the chat")
+
+    reply = staff.get_by_label("Reply to the customer")
+    reply.fill("Hi, I'm Alice. " + HOSTILE)
+    reply.press("Enter")
+    expect(customer.locator(".sw-staff").last).to_contain_text("Hi, I'm Alice. " + HOSTILE)
+    say(customer, "Do you have it in red? " + HOSTILE)
+    expect(staff.locator(".c-msg-customer").last).to_contain_text("Do you have it in red? " + HOSTILE)
+    staff.screenshot(path=str(SHOTS / "console.png"))
+
+    staff.get_by_role("button", name="Hand back to the bot").click()
+    expect(customer.locator(".sw-bot").last).to_have_text("Anything else I can help you find?")
+    expect(customer.locator(".sw-notice").last).to_contain_text("back with the assistant")
+    bot_messages = customer.locator(".sw-bot").count()
+    say(customer, "hello")
+    expect(customer.locator(".sw-bot")).not_to_have_count(bot_messages)
+    for page in (customer, staff):
+        assert page.locator("img[src='x']").count() == 0
+        assert page.locator(".sw-text script, .c-text script").count() == 0
+    assert dialogs.seen == []
+    customer.context.close()
+    staff.context.close()

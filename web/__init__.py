@@ -1,0 +1,1 @@
+"""The web app: demo store with the chat widget (customers) and the staff console (handoffs)."""

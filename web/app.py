@@ -1,0 +1,103 @@
+"""The FastAPI application: state built once in the lifespan, routers per resource, clear errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from shop.settings import Settings, get_settings
+from web.db import open_engine
+from web.live import LiveHub
+from web.rasa_client import RasaClient, RasaUnavailableError
+from web.security import CustomerIds, LoginThrottle
+
+WEB_DIR = Path(__file__).resolve().parent
+TROUBLE_MESSAGE = "I'm having trouble right now, one moment please — try again in a few seconds."
+
+
+@dataclass
+class AppState:
+    """Everything the routes share, built once per process (never at import time)."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    rasa: RasaClient
+    live: LiveHub
+    customers: CustomerIds
+    throttle: LoginThrottle
+    templates: Jinja2Templates
+
+
+class LoginRequiredError(Exception):
+    """A console page was opened without a valid session: redirect to the login page."""
+
+
+def _validation_message(error: RequestValidationError) -> tuple[int, str]:
+    """One sentence for people, plus the status: 400 for bodies that are not JSON, else 422."""
+    errors = error.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return 400, "The request body is not valid JSON."
+    parts = []
+    for item in errors:
+        field = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "body"
+        message = str(item.get("msg", "is invalid")).removeprefix("Value error, ")
+        parts.append(message if item.get("type") == "value_error" else f"{field}: {message}")
+    return 422, "; ".join(parts) or "The request is invalid."
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the lifespan opens the database and the Rasa client."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = open_engine(settings.resolved_database_url)
+        rasa = RasaClient(settings.resolved_rasa_url, settings.resolved_rasa_token, settings.rasa_timeout)
+        app.state.shop = AppState(
+            settings=settings,
+            engine=engine,
+            sessions=sessionmaker(engine, expire_on_commit=False),
+            rasa=rasa,
+            live=LiveHub(),
+            customers=CustomerIds(settings.resolved_web_secret),
+            throttle=LoginThrottle(),
+            templates=Jinja2Templates(directory=WEB_DIR / "templates"),
+        )
+        try:
+            yield
+        finally:
+            await rasa.close()
+            engine.dispose()
+
+    app = FastAPI(title="Shopping assistant web", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        status, message = _validation_message(error)
+        return JSONResponse({"detail": message}, status_code=status)
+
+    @app.exception_handler(RasaUnavailableError)
+    async def _rasa_down(_request: Request, _error: RasaUnavailableError) -> JSONResponse:
+        return JSONResponse({"detail": TROUBLE_MESSAGE}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(LoginRequiredError)
+    async def _login(_request: Request, _error: LoginRequiredError) -> RedirectResponse:
+        return RedirectResponse("/console/login", status_code=302)
+
+    from web.routes import chat, console_api, console_pages, store
+
+    app.include_router(store.router)
+    app.include_router(chat.router)
+    app.include_router(console_pages.router)
+    app.include_router(console_api.router)
+    return app
