@@ -1,0 +1,102 @@
+"""Command line: ``python -m retrieval ingest | reindex | search "query" | stats``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from retrieval.errors import RetrievalError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m retrieval", description="Catalog ingestion and product search.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", help="load a catalog CSV (incrementally) into the store and the index")
+    ingest.add_argument("--catalog", type=Path, help="CSV file (default: SHOP_CATALOG_PATH)")
+    ingest.add_argument("--mapping", type=Path, help="YAML mapping (default: SHOP_CATALOG_MAPPING)")
+    reindex = sub.add_parser("reindex", help="re-embed every product and rebuild the index")
+    reindex.add_argument("--mapping", type=Path, help="mapping naming the catalog (default: SHOP_CATALOG_MAPPING)")
+    search = sub.add_parser("search", help="search the catalog")
+    search.add_argument("query")
+    search.add_argument("-k", "--top-k", type=int, default=10)
+    for name in ("type", "colour", "gender", "brand", "size", "usage", "season"):
+        search.add_argument(f"--{name}", action="append", default=[], help=f"hard filter on {name} (repeatable)")
+    search.add_argument("--not-colour", action="append", default=[])
+    search.add_argument("--not-brand", action="append", default=[])
+    search.add_argument("--price-min", type=float)
+    search.add_argument("--price-max", type=float)
+    sub.add_parser("stats", help="what the store and the index hold")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit status (2 for a retrieval error, with its message)."""
+    args = _parser().parse_args(argv)
+    from shop.settings import get_settings
+
+    settings = get_settings()
+    started = time.perf_counter()
+    try:
+        if args.command == "ingest":
+            from retrieval.ingest import ingest
+
+            report = ingest(settings, catalog_path=args.catalog, mapping_path=args.mapping, progress=True)
+            print(report.summary())
+        elif args.command == "reindex":
+            from retrieval.ingest import build_index
+            from retrieval.mapping import load_mapping
+
+            catalog = load_mapping(args.mapping or settings.catalog_mapping).name
+            count = build_index(settings, catalog=catalog, progress=True)
+            print(f"{catalog}: {count} items re-embedded and indexed in {time.perf_counter() - started:.1f} s")
+        elif args.command == "search":
+            _search(args, settings)
+        else:
+            _stats(settings)
+    except RetrievalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _search(args: argparse.Namespace, settings: object) -> None:
+    from retrieval import Filters, Retriever
+
+    retriever = Retriever.open(settings)  # type: ignore[arg-type]
+    filters = Filters(product_types=args.type, colours=args.colour, genders=args.gender, brands=args.brand,
+                      sizes=args.size, usages=args.usage, seasons=args.season, price_min=args.price_min,
+                      price_max=args.price_max, exclude_colours=args.not_colour, exclude_brands=args.not_brand)
+    started = time.perf_counter()
+    hits = retriever.search(args.query, filters, top_k=args.top_k)
+    elapsed = (time.perf_counter() - started) * 1000
+    for rank, hit in enumerate(hits, 1):
+        p = hit.product
+        price = f"{p.price:.2f} {p.currency}" if p.price is not None else "-"
+        print(f"{rank:2d}. [{p.id}] {p.title} | {price} | {hit.score:.3f} | {', '.join(hit.reasons)}")
+    print(f"{len(hits)} hits in {elapsed:.1f} ms")
+
+
+def _stats(settings: object) -> None:
+    import json
+
+    from sqlalchemy import inspect
+
+    from retrieval.store import catalog_fingerprint, catalog_names, make_engine, session_scope
+
+    engine = make_engine(settings.resolved_database_url)  # type: ignore[attr-defined]
+    if not inspect(engine).has_table("products"):
+        print("The store is empty; run `python -m retrieval ingest`.")
+        return
+    with session_scope(engine) as session:
+        for name in catalog_names(session):
+            _, count = catalog_fingerprint(session, catalog=name)
+            manifest = settings.resolved_index_dir / name / "manifest.json"  # type: ignore[attr-defined]
+            index = json.loads(manifest.read_text()) if manifest.is_file() else None
+            state = f"index {index['kind']} with {index['count']} vectors" if index else "no index"
+            print(f"{name}: {count} products, {state}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""The ``Retriever``: hybrid (semantic + BM25) product search with hard filters.
+
+Built once per process by ``Retriever.open(settings)``: products are loaded from SQL into memory
+(attribute table for filters, BM25 matrix), the FAISS index is opened and checked against the
+database, and a query encoder is loaded. Searches never touch SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from retrieval import ann
+from retrieval.errors import IndexMissingError, UnknownProductError
+from retrieval.filtering import AttributeTable
+from retrieval.index import VectorIndex, check_manifest
+from retrieval.lexical import BM25, tokenize
+from retrieval.snapshot import Snapshot, load_snapshot
+from retrieval.types import Filters, Hit, Product
+from retrieval.vocabulary import Vocabulary, fold
+
+if TYPE_CHECKING:
+    from shop.settings import Settings
+
+BOOSTED = ("product_type", "colour", "gender", "usage", "season")
+FILTER_REASONS = (("product_types", "type", "product_type"), ("colours", "colour", "colour"),
+                  ("genders", "gender", "gender"), ("brands", "brand", "brand"), ("usages", "usage", "usage"),
+                  ("seasons", "season", "season"))
+
+
+class Retriever:
+    """Search, similarity and lookup over one catalog; safe to share across threads for reads."""
+
+    def __init__(self, snapshot: Snapshot, index: VectorIndex, query_encoder: Any, *, alpha: float = 0.5,
+                 boost: float = 0.1, method: str = "blend") -> None:
+        self.snapshot = snapshot
+        self.index = index
+        self.query_encoder = query_encoder
+        self.alpha, self.boost, self.method = alpha, boost, method
+        products = snapshot.products
+        self.table = AttributeTable.from_products(snapshot.row_ids, products)
+        self.bm25 = BM25([snapshot.lexical_text(p) for p in products])
+        values = {name: [getattr(p, name) for p in products] for name in ("product_type", "colour", "gender", "brand", "usage", "season")}
+        values["sizes"] = [s for p in products for s in p.sizes]
+        self.vocabulary = Vocabulary(values, embed=lambda texts: np.stack([query_encoder.encode_query(t) for t in texts]))
+
+    @classmethod
+    def open(cls, settings: Settings, *, catalog: str | None = None, query_encoder: Any = None) -> Retriever:
+        """Load the catalog named by ``settings.catalog_mapping`` (or ``catalog``) and its checked index.
+
+        ``query_encoder`` lets a process that already holds an encoder (tests, benchmarks) share it.
+        """
+        import faiss
+
+        from retrieval.encoder import model_id_of
+        from retrieval.ingest import index_dir
+        from retrieval.mapping import load_mapping
+
+        faiss.omp_set_num_threads(settings.search_threads)
+        name = catalog or load_mapping(settings.catalog_mapping).name
+        snapshot = load_snapshot(settings.resolved_database_url, catalog=name)
+        index, manifest = VectorIndex.load(index_dir(settings, name))
+        check_manifest(manifest, catalog=name, fingerprint=snapshot.fingerprint, count=len(snapshot.products),
+                       model_id=model_id_of(settings.encoder_dir), dim=index.index.d)
+        return cls(snapshot, index, query_encoder or load_query_encoder(settings), alpha=settings.fusion_alpha, boost=settings.attribute_boost)
+
+    # --- lookups -----------------------------------------------------------------------------
+    def get(self, product_id: str) -> Product | None:
+        """The product with this catalog id, or None."""
+        pos = self.table.position_of.get(str(product_id))
+        return None if pos is None else self.snapshot.products[pos]
+
+    def get_many(self, ids: Sequence[str]) -> list[Product]:
+        """Products for the ids that exist, in the given order."""
+        return [p for p in (self.get(i) for i in ids) if p is not None]
+
+    def embedding(self, product_id: str) -> np.ndarray | None:
+        """The stored L2-normalised vector of a product, or None for an unknown id."""
+        pos = self.table.position_of.get(str(product_id))
+        return None if pos is None else self.index.reconstruct(int(self.snapshot.row_ids[pos]))
+
+    def canonicalise(self, field: str, text: str) -> str | None:
+        """Map free text to a catalog value of ``field`` (see ``retrieval.vocabulary``)."""
+        return self.vocabulary.canonicalise(field, text)
+
+    # --- search ------------------------------------------------------------------------------
+    def search(self, query: str, filters: Filters | None = None, top_k: int = 10, offset: int = 0,
+               *, method: str | None = None) -> list[Hit]:
+        """Hybrid search; ``method`` "semantic", "lexical", "blend" (default) or "rrf" is for evaluation."""
+        method = method or self.method
+        mask = self.table.mask(filters)
+        want = offset + top_k
+        pool = max(50, 3 * want)
+        candidates: set[int] = set()
+        qvec = self.query_encoder.encode_query(query) if method != "lexical" else None
+        if qvec is not None:
+            candidates |= set(self._nearest(qvec, pool, mask)[1].tolist())
+        lexical = self.bm25.scores(query) if method != "semantic" else None
+        if lexical is not None:
+            masked = lexical if mask is None else np.where(mask, lexical, 0.0)
+            top = np.argpartition(-masked, min(pool, len(masked) - 1))[:pool]
+            candidates |= {int(p) for p in top if masked[p] > 0}
+        if not candidates:
+            return []
+        positions = np.fromiter(candidates, dtype=np.int64)
+        semantic = self._cosines(qvec, positions) if qvec is not None else np.zeros(len(positions))
+        keyword = lexical[positions] if lexical is not None else np.zeros(len(positions))
+        mentioned = self._mentioned(query)
+        scores = self._fuse(method, semantic, keyword) + self.boost * self._matches(positions, mentioned)
+        order = np.argsort(-scores, kind="stable")[offset:want]
+        return [self._hit(int(positions[i]), float(scores[i]), filters, mentioned,
+                          semantic[i] if qvec is not None else None, keyword[i] if lexical is not None else None)
+                for i in order]
+
+    def search_by_vector(self, vector: np.ndarray, filters: Filters | None = None, top_k: int = 10) -> list[Hit]:
+        """Semantic-only search from a vector (e.g. a liked product or a mean of several)."""
+        vector = np.asarray(vector, dtype=np.float32)
+        vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        scores, positions = self._nearest(vector, top_k, self.table.mask(filters))
+        return [self._hit(int(p), float(s), filters, {}, float(s), None) for p, s in zip(positions, scores, strict=True)]
+
+    def similar(self, product_id: str, filters: Filters | None = None, top_k: int = 10) -> list[Hit]:
+        """Products most like ``product_id`` (itself excluded)."""
+        vector = self.embedding(product_id)
+        if vector is None:
+            raise UnknownProductError(f"Unknown product id {product_id!r}; use an id from a previous search result.")
+        filters = filters or Filters()
+        filters = Filters(**{**filters.__dict__, "exclude_ids": [*filters.exclude_ids, str(product_id)]})
+        return self.search_by_vector(vector, filters, top_k)
+
+    # --- internals ---------------------------------------------------------------------------
+    def _nearest(self, vector: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, positions) of the k nearest allowed items."""
+        if mask is not None and not mask.any():
+            return np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64)
+        bitmap = None if mask is None else ann.allowed_bitmap(self.snapshot.row_ids, mask)
+        scores, ids = ann.search(self.index, vector, k, bitmap=bitmap, selectivity=self.table.selectivity(mask))
+        found = ids >= 0
+        return scores[found], np.searchsorted(self.snapshot.row_ids, ids[found])
+
+    def _cosines(self, qvec: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        vectors = self.index.index.reconstruct_batch(self.snapshot.row_ids[positions])
+        return np.asarray(vectors @ qvec, dtype=np.float64)
+
+    def _fuse(self, method: str, semantic: np.ndarray, keyword: np.ndarray) -> np.ndarray:
+        if method == "semantic":
+            return semantic
+        if method == "lexical":
+            return keyword / max(float(keyword.max()), 1e-9)
+        if method == "rrf":
+            sem_rank = np.argsort(np.argsort(-semantic))
+            lex_rank = np.argsort(np.argsort(-keyword))
+            return 1.0 / (60 + sem_rank) + 1.0 / (60 + lex_rank)
+        span = float(semantic.max() - semantic.min())
+        sem = (semantic - semantic.min()) / span if span > 1e-9 else np.ones_like(semantic)
+        lex = keyword / max(float(keyword.max()), 1e-9)
+        return self.alpha * sem + (1 - self.alpha) * lex
+
+    def _mentioned(self, query: str) -> dict[str, set[str]]:
+        if self.boost <= 0:
+            return {}
+        tokens = {fold(t) for t in tokenize(query)}
+        found = {name: {v.lower() for v in self.vocabulary.mentioned(name, tokens)} for name in BOOSTED}
+        words = tokenize(query)
+        phrases = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+        for phrase in phrases:  # "guys", "ladies", "running shoes": synonyms name values too
+            for name in BOOSTED:
+                value = self.vocabulary.canonicalise(name, phrase, nearest=False)
+                if value is not None:
+                    found[name].add(value.lower())
+        return {k: v for k, v in found.items() if v}
+
+    def _matches(self, positions: np.ndarray, mentioned: dict[str, set[str]]) -> np.ndarray:
+        count = np.zeros(len(positions))
+        for name, values in mentioned.items():
+            vocab = self.table.vocab[name]
+            wanted = np.zeros(len(vocab) + 1, dtype=bool)  # the extra last slot is code -1 (no value)
+            wanted[[vocab[v] for v in values if v in vocab]] = True
+            count += wanted[self.table.codes[name][positions]]
+        return count
+
+    def _hit(self, pos: int, score: float, filters: Filters | None, mentioned: dict[str, set[str]],
+             semantic: float | None, keyword: float | None) -> Hit:
+        product = self.snapshot.products[pos]
+        reasons = []
+        for attr, label, name in FILTER_REASONS:
+            value = getattr(product, name)
+            wanted = {v.lower() for v in getattr(filters, attr)} if filters else set()
+            if value and (value.lower() in wanted or value.lower() in mentioned.get(name, set())):
+                reasons.append(f"{label}: {value}")
+        if filters and (filters.price_min is not None or filters.price_max is not None) and product.price is not None:
+            reasons.append(f"price: {product.price:g} {product.currency or ''}".strip())
+        if filters and filters.sizes:
+            reasons.append("size: " + ", ".join(s for s in product.sizes if s.lower() in {x.lower() for x in filters.sizes}))
+        if semantic is not None:
+            reasons.append(f"semantic {semantic:.2f}")
+        if keyword is not None and keyword > 0:
+            reasons.append(f"keyword {keyword:.2f}")
+        return Hit(product=product, score=score, reasons=reasons)
+
+
+def load_query_encoder(settings: Settings) -> Any:
+    """The query encoder chosen by ``settings.query_encoder`` (ONNX export is written by ingestion)."""
+    if settings.query_encoder == "torch":
+        from retrieval.encoder import Encoder
+
+        return Encoder(settings.encoder_dir, threads=settings.torch_threads)
+    from retrieval.onnx_encoder import OnnxQueryEncoder
+
+    onnx_dir = settings.resolved_index_dir / "query-encoder"
+    if not (onnx_dir / "model.onnx").is_file():
+        raise IndexMissingError(f"No ONNX query encoder in {onnx_dir}. Run `python -m retrieval reindex`.")
+    return OnnxQueryEncoder(onnx_dir, variant=settings.query_encoder.removeprefix("onnx-"), threads=settings.search_threads)
