@@ -133,7 +133,7 @@ class Renderer:
         lo, hi = sorted(self.rng.sample([10, 20, 25, 30, 40, 50, 60, 80, 100, 150, 200], 2))
         cur = self.rng.choice(["", "$"])
         unit = self.rng.choice(["", " dollars", " bucks"])
-        form = self.rng.choice(["between {a} and {b}", "from {a} to {b}", "{a}-{b}", "{a} to {b}", "in the {a} to {b} range"])
+        form = self.rng.choice(["between {a} and {b}", "from {a} to {b}", "{a} to {b}", "in the {a} to {b} range"])
         return form.format(a=f"[{cur}{lo}](price_min)", b=f"[{cur}{hi}{unit}](price_max)")
 
     def fill(self, template: str) -> str:
@@ -321,7 +321,7 @@ TEMPLATES: dict[str, dict[str, tuple[int, list[str]]]] = {
                 "number [2](ordinal)",
                 "item [3](ordinal)",
                 "tell me about {ordinal}",
-                "#[1](ordinal)",
+                "no. [1](ordinal)",
                 "pick {ordinal}",
                 "can i see {ordinal}",
             ],

@@ -1,0 +1,204 @@
+"""NLU benchmark: our joint BERT vs stock DIET on the held-out shop set, plus ATIS and SNIPS.
+
+    .venv-ml/bin/python benchmarks/nlu_benchmark.py [--stages ours diet atis snips rasa_train]
+
+Writes ``benchmarks/results/nlu.json`` (merged stage by stage, so a partial run keeps what it
+measured). Both Rasa models are trained with ``rasa train nlu`` on ``training_data/nlu`` and
+scored on ``tests/nlu/heldout.yml`` through Rasa itself; entity spans are turned into BIO tags
+over the same words for both, so the slot F1 numbers are comparable. Rasa's component cache is
+disabled so every timing includes the real fine-tune.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from nlu.data import Span, entity_label, iter_rasa_nlu, spans_to_tags  # noqa: E402
+from nlu.metrics import joint_metrics  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results" / "nlu.json"
+RASA = REPO / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = REPO / ".venv-rasa" / "bin" / "python"
+BENCH_DATA = REPO.parent / "shared" / "data" / "benchmarks"
+ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "HF_HUB_OFFLINE": "1", "RASA_MAX_CACHE_SIZE": "0", "PYTHONPATH": str(REPO), "TQDM_MININTERVAL": "10"}
+
+
+def _merge(update: dict[str, Any]) -> None:
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key].update(value)  # e.g. heldout.ours next to heldout.diet
+        else:
+            data[key] = value
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    print(f"[nlu_benchmark] updated {RESULTS.relative_to(REPO)}: {', '.join(update)}", flush=True)
+
+
+def _run(command: list[str]) -> tuple[float, str]:
+    """Run a command from the repo root, streaming its output; return (seconds, output)."""
+    print(f"[nlu_benchmark] $ {' '.join(command)}", flush=True)
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        print(line, end="", flush=True)
+        lines.append(line)
+    code = proc.wait()
+    if code != 0:
+        raise SystemExit(f"command failed ({code}): {' '.join(command)}")
+    return time.perf_counter() - started, "".join(lines)
+
+
+def _rasa_train_nlu(config: str, out: Path, name: str) -> tuple[Path, float, str]:
+    seconds, output = _run([str(RASA), "train", "nlu", "--config", config, "--nlu", "training_data/nlu", "--out", str(out), "--fixed-model-name", name])
+    return out / f"{name}.tar.gz", seconds, output
+
+
+def _score_heldout(model: Path, work: Path) -> dict[str, Any]:
+    gold = list(iter_rasa_nlu([REPO / "tests" / "nlu" / "heldout.yml"]))
+    texts = work / "texts.json"
+    texts.write_text(json.dumps([t for t, _, _ in gold]))
+    parsed_file = work / f"{model.stem}.parsed.jsonl"
+    _run([str(RASA_PY), str(REPO / "benchmarks" / "rasa_parse.py"), str(model), str(texts), str(parsed_file)])
+    parsed = [json.loads(line) for line in parsed_file.read_text().splitlines()]
+    gold_intents, gold_tags, raw_intents, final_intents, pred_tags = [], [], [], [], []
+    for (text, spans, intent), p in zip(gold, parsed, strict=True):
+        gold_intents.append(intent)
+        gold_tags.append(list(spans_to_tags(text, spans)[1]))
+        final_intents.append(p["intent"]["name"])
+        ranking = [r["name"] for r in p.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
+        raw_intents.append(ranking[0] if ranking else p["intent"]["name"])
+        pred = [Span(e["start"], e["end"], entity_label(e["entity"], e.get("role"))) for e in p.get("entities", [])]
+        pred_tags.append(list(spans_to_tags(text, pred)[1]))
+    scores: dict[str, Any] = joint_metrics(gold_intents, gold_tags, raw_intents, pred_tags)
+    scores["intent_accuracy_after_fallback"] = joint_metrics(gold_intents, gold_tags, final_intents, pred_tags)["intent_accuracy"]
+    latencies = sorted(p["latency_ms"] for p in parsed)
+    scores["rasa_parse_ms_p50"] = latencies[len(latencies) // 2]
+    return scores
+
+
+def stage_ours(work: Path) -> None:
+    """Train our pipeline through Rasa, score it, and time the ONNX runtime alone."""
+    model, seconds, output = _rasa_train_nlu("config.yml", work, "ours")
+    summary = [json.loads(line) for line in output.splitlines() if line.startswith('{"out"')]
+    scores = _score_heldout(model, work)
+    onnx_dir = work / "ours-onnx"
+    with tarfile.open(model) as tar:
+        members = [m for m in tar.getmembers() if re.search(r"JointBertNLU[^/]*/(model\.onnx|tokenizer\.json|nlu_config\.json)$", m.name)]
+        for member in members:
+            member.name = Path(member.name).name
+            tar.extract(member, onnx_dir)
+    latency = _runtime_latency(onnx_dir)
+    size_mb = (onnx_dir / "model.onnx").stat().st_size / 1e6
+    _merge(
+        {
+            "heldout": {"ours": scores},
+            "latency_ms": latency,
+            "model_size_mb": round(size_mb, 2),
+            "quantized_int8": bool(summary and summary[-1].get("quantized")),
+            "training_seconds": summary[-1]["train_seconds"] if summary else None,
+            "rasa_train_nlu_seconds": round(seconds, 1),
+        }
+    )
+
+
+def _runtime_latency(folder: Path) -> dict[str, float]:
+    """Batch 1, one thread, through nlu.runtime.parse on the held-out texts (after a warm-up)."""
+    import numpy as np
+
+    from nlu.runtime import JointNluRuntime
+
+    runtime = JointNluRuntime(folder, threads=1)
+    texts = [t for t, _, _ in iter_rasa_nlu([REPO / "tests" / "nlu" / "heldout.yml"])]
+    for text in texts[:20]:
+        runtime.parse(text)
+    times = []
+    for _ in range(3):
+        for text in texts:
+            started = time.perf_counter()
+            runtime.parse(text)
+            times.append((time.perf_counter() - started) * 1000)
+    return {"p50": round(float(np.percentile(times, 50)), 3), "p95": round(float(np.percentile(times, 95)), 3)}
+
+
+def stage_diet(work: Path, epochs: int) -> None:
+    """Train and score the stock DIET pipeline on the same data (``epochs`` < 100 shortens it)."""
+    config = REPO / "bot" / "diet_config.yml"
+    if epochs != 100:  # a shortened copy, recorded in the results
+        text = config.read_text().replace("    epochs: 100\n", f"    epochs: {epochs}\n")
+        config = work / "diet_config.yml"
+        config.write_text(text)
+    model, seconds, _ = _rasa_train_nlu(str(config), work, "diet")
+    scores = _score_heldout(model, work)
+    scores["rasa_train_nlu_seconds"] = round(seconds, 1)
+    scores["diet_epochs"] = epochs
+    _merge({"heldout": {"diet": scores}})
+
+
+def stage_seq(name: str, epochs: int, max_train: int, threads: int, work: Path) -> None:
+    """ATIS or SNIPS: train on train, score on test (see nlu.bench_seq)."""
+    out = work / f"{name}.json"
+    command = [sys.executable, "-m", "nlu.bench_seq", "--dataset", str(BENCH_DATA / name), "--json", str(out), "--epochs", str(epochs), "--threads", str(threads)]
+    if max_train:
+        command += ["--max-train", str(max_train)]
+    _run(command)
+    _merge({name: json.loads(out.read_text())})
+
+
+def stage_rasa_train(work: Path) -> None:
+    """Full ``rasa train`` (NLU + dialogue) of the project, when the dialogue data exists."""
+    domain = next((p for p in (REPO / "bot" / "domain", REPO / "domain.yml") if p.exists()), None)
+    if domain is None or not any((REPO / "training_data").glob("stories/*.yml")):
+        _merge({"rasa_train_seconds": None, "rasa_train_note": "no domain/stories yet; see rasa_train_nlu_seconds"})
+        return
+    seconds, _ = _run(
+        [str(RASA), "train", "--config", "config.yml", "--domain", str(domain), "--data", "training_data", "--out", str(work), "--fixed-model-name", "full"]
+    )
+    _merge({"rasa_train_seconds": round(seconds, 1), "rasa_train_note": "full rasa train, component cache off"})
+
+
+def main() -> None:
+    """Run the chosen stages in order."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--stages", nargs="+", default=["ours", "diet", "atis", "snips", "rasa_train"], choices=["ours", "diet", "atis", "snips", "rasa_train"])
+    parser.add_argument("--diet-epochs", type=int, default=100, help="DIET epochs (the stock pipeline has 100)")
+    parser.add_argument("--atis-epochs", type=int, default=4)
+    parser.add_argument("--snips-epochs", type=int, default=2)
+    parser.add_argument("--snips-max-train", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads of the ATIS/SNIPS runs (1 is faster on a busy machine)")
+    parser.add_argument("--work", type=Path, default=None, help="folder for models (default: a temp dir)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="nlu-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    for stage in args.stages:
+        started = time.perf_counter()
+        if stage == "ours":
+            stage_ours(work)
+        elif stage == "diet":
+            stage_diet(work, args.diet_epochs)
+        elif stage == "atis":
+            stage_seq("atis", args.atis_epochs, 0, args.threads, work)
+        elif stage == "snips":
+            stage_seq("snips", args.snips_epochs, args.snips_max_train, args.threads, work)
+        else:
+            stage_rasa_train(work)
+        print(f"[nlu_benchmark] stage {stage} done in {time.perf_counter() - started:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
