@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install run prod test train ingest chat lint benchmarks clean
+.PHONY: help install run prod test train ingest chat staff-account lint benchmarks clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,7 +23,7 @@ ingest: install  ## load the demo catalog into SQLite + the FAISS index (increme
 train: install  ## train the NLU model and the dialogue policies (skipped when nothing changed)
 	@scripts/train.sh
 
-run: ingest train  ## install, ingest, train, start Rasa + action server on SQLite
+run: ingest train  ## install, ingest, train, start Rasa + action server + web app on SQLite
 	@$(ML) -m shop.stack
 
 prod:  ## production mode here: PostgreSQL + Redis + 2 Rasa replicas + 2 action workers behind nginx
@@ -32,11 +32,14 @@ prod:  ## production mode here: PostgreSQL + Redis + 2 Rasa replicas + 2 action 
 chat:  ## terminal chat with a running assistant
 	@$(ML) -m shop.chat
 
+staff-account: install  ## create a staff console account: make staff-account NAME=alice
+	@$(ML) -m web.accounts create $(NAME)
+
 test:  ## install what is missing and run every test suite
 	@scripts/test.sh
 
 lint:  ## ruff + mypy
-	@$(ML) -m ruff check . && $(ML) -m mypy shop actions retrieval nlu
+	@$(ML) -m ruff check . && $(ML) -m mypy shop actions retrieval nlu web
 
 benchmarks: install  ## run every benchmark and regenerate the README results table
 	@scripts/benchmarks.sh
