@@ -13,13 +13,14 @@ from shop.settings import Settings
 
 @pytest.fixture(scope="session")
 def action_server(catalog_settings: Settings) -> Iterator[str]:
-    """Start `python -m actions.server` on a free port; yields its webhook URL."""
-    from shop.stack import base_env, start_action_server
+    """Start `python -m actions.server` on its own free port (the full stack uses the shared one)."""
+    from shop.stack import base_env, free_port, start_action_server
 
-    server = start_action_server(catalog_settings, base_env(catalog_settings))
+    settings = catalog_settings.model_copy(update={"action_port": free_port()})
+    server = start_action_server(settings, base_env(settings))
     try:
         server.wait_ready(180)
-        yield f"http://127.0.0.1:{catalog_settings.action_port}/webhook"
+        yield f"http://127.0.0.1:{settings.action_port}/webhook"
     finally:
         server.stop()
 
