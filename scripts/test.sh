@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from nothing: install, lint, validate and train the bot, then
 #   1. pytest in the ML environment (retrieval, NLU model, actions through a real action server,
-#      end-to-end through a real Rasa server, PostgreSQL-backed store tests, browser tests)
+#      end-to-end through a real Rasa server, PostgreSQL-backed store tests, browser tests, fault and
+#      fuzz tests against production mode), then the store-backed tests again on PostgreSQL
 #   2. pytest in the Rasa environment (our NLU component inside Rasa)
 #   3. rasa test: conversation stories (--fail-on-prediction-errors) and the held-out NLU set
 # Every stage prints its own result; the last line sums them up.
@@ -29,6 +30,9 @@ MODEL=$(ls -t models/*.tar.gz | head -n 1)
 export SHOP_TEST_MODEL="$PWD/$MODEL"
 
 run_stage "pytest (ML environment)" .venv-ml/bin/python -m pytest tests --ignore=tests/bot -p no:cacheprovider
+# The store-backed integration tests again, on a real PostgreSQL server (production's database).
+run_stage "pytest on PostgreSQL (actions, feedback, retrieval)" env SHOP_TEST_DATABASE=postgres \
+  .venv-ml/bin/python -m pytest tests/actions tests/feedback tests/retrieval -p no:cacheprovider
 run_stage "pytest (Rasa environment)" .venv-rasa/bin/python -m pytest tests/bot -p no:cacheprovider
 RESULTS=var/test-results; mkdir -p "$RESULTS"
 run_stage "rasa test core (conversation stories)" .venv-rasa/bin/rasa test core --model "$MODEL" \

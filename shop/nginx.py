@@ -26,7 +26,7 @@ class NginxError(RuntimeError):
 
 
 def _servers(ports: list[int]) -> str:
-    return "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports)
+    return "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;" for port in ports)
 
 
 def _quoted(text: str) -> str:
@@ -61,7 +61,7 @@ class Nginx:
     def render(self) -> str:
         web_upstream = web_locations = ""
         if self.web_port:
-            web_upstream = f"\n    upstream web {{\n        server 127.0.0.1:{self.web_port};\n        keepalive 16;\n    }}\n"
+            web_upstream = f"\n    upstream web {{\n        server 127.0.0.1:{self.web_port};\n        keepalive 16;\n        keepalive_timeout 4s;\n    }}\n"
             web_locations = (
                 "\n        # The web app: demo store, chat widget API (/api/chat), staff console.\n"
                 "        location / {\n            proxy_pass http://web;\n            proxy_http_version 1.1;\n"

@@ -74,6 +74,8 @@ class PostgresCluster:
         for path in (self.root, self.socket_dir):
             shutil.chown(path, user="postgres", group="postgres")
             path.chmod(0o700)
+        if self._run("test", "-w", str(self.root), check=False).returncode != 0:
+            raise PostgresError(f"the postgres user cannot reach {self.root}: every folder above it must be searchable (chmod o+x)")
         bindir = postgres_bindir()
         self._run(str(bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "-E", "UTF8",
                   "--auth-local=trust", "--auth-host=scram-sha-256", *([] if self.durable else ["--no-sync"]))

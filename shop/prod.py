@@ -23,6 +23,7 @@ from shop.settings import REPO_ROOT, Settings
 from shop.stack import ML_PYTHON, RASA_PYTHON, Server, StackError, base_env, port_in_use
 
 PROD_ENDPOINTS = REPO_ROOT / "bot" / "endpoints.prod.yml"
+PROD_CREDENTIALS = REPO_ROOT / "bot" / "credentials.prod.yml"
 SECRET_KEYS = ("SHOP_PG_PASSWORD", "SHOP_REDIS_PASSWORD")
 
 
@@ -118,7 +119,7 @@ class ProdStack:
         port = self.rasa_ports[index]
         command = [str(RASA_PYTHON), "-m", "rasa", "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
                    "--model", str(self.model), "--endpoints", str(PROD_ENDPOINTS),
-                   "--credentials", str(REPO_ROOT / "bot" / "credentials.yml"), "--auth-token", self.token]
+                   "--credentials", str(PROD_CREDENTIALS), "--auth-token", self.token]
         return self._launch(f"rasa-{index + 1}", f"Rasa replica {index + 1}", command, self.rasa_env(),
                             f"http://127.0.0.1:{port}/status", ready="model_file", params={"token": self.token})
 

@@ -31,6 +31,8 @@ class ChatMessageIn(BaseModel):
             raise ValueError("Type a message first.")
         if len(value) > MAX_MESSAGE_CHARS:
             raise ValueError(f"Messages are limited to {MAX_MESSAGE_CHARS:,} characters; this one has {len(value):,}.")
+        if value.encode("utf-8", "replace").decode("utf-8") != value:
+            raise ValueError("The message is not valid Unicode text.")  # e.g. a lone surrogate from \ud83d
         return value
 
 
