@@ -31,9 +31,9 @@ ATTRIBUTE_LABELS = {"brand": "brand", "colour": "colour", "product_type": "type"
 class RerankWeights:
     """How much each signal counts; tuned with the simulated-customer benchmark."""
 
-    liked: float = 0.6
-    disliked: float = 0.35
-    attributes: float = 0.5
+    liked: float = 1.5
+    disliked: float = 1.0
+    attributes: float = 3.0
     price: float = 0.15
     half_life_days: float = 14.0
     long_term: float = 0.5  # weight of a reaction from an earlier session, before decay
