@@ -210,10 +210,16 @@ class Stack:
             server.stop()
 
 
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    """A TERM (from a supervisor or `kill`) stops the servers like Ctrl-C does, leaving no orphans."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     """`make run`: start everything, say how to chat, run until Ctrl-C."""
     from shop.settings import get_settings
 
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     settings = get_settings()
     started = time.monotonic()
     try:
