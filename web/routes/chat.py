@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, StrictStr, field_validator
 from web.deps import CustomerDep, DbDep, ExistingCustomerDep, StateDep
 from web.handoffs import open_handoff, record_waiting
 from web.transcript import has_handoff, label_of, rest_message, transcript
+from web.validation import checked_message_text
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
-MAX_MESSAGE_CHARS = 5000
 
 
 class ChatMessageIn(BaseModel):
@@ -26,14 +26,7 @@ class ChatMessageIn(BaseModel):
     @field_validator("message")
     @classmethod
     def _sensible_length(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("Type a message first.")
-        if len(value) > MAX_MESSAGE_CHARS:
-            raise ValueError(f"Messages are limited to {MAX_MESSAGE_CHARS:,} characters; this one has {len(value):,}.")
-        if value.encode("utf-8", "replace").decode("utf-8") != value:
-            raise ValueError("The message is not valid Unicode text.")  # e.g. a lone surrogate from \ud83d
-        return value
+        return checked_message_text(value)
 
 
 class ChatReply(BaseModel):

@@ -15,8 +15,8 @@ from web.db import session_scope
 from web.deps import CsrfStaffDep, DbDep, Staff, StaffDep, StateDep
 from web.handoffs import ClaimConflictError, claim, close, list_open, open_handoff
 from web.models import Handoff, as_utc
-from web.routes.chat import MAX_MESSAGE_CHARS
 from web.transcript import rest_message, search_state, shown_products, transcript
+from web.validation import checked_message_text
 
 router = APIRouter(prefix="/api/console", tags=["console"])
 HAND_BACK_ACTION = "utter_anything_else"
@@ -57,14 +57,7 @@ class StaffMessageIn(BaseModel):
     @field_validator("text")
     @classmethod
     def _sensible_length(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("Type a message first.")
-        if len(value) > MAX_MESSAGE_CHARS:
-            raise ValueError(f"Messages are limited to {MAX_MESSAGE_CHARS:,} characters.")
-        if value.encode("utf-8", "replace").decode("utf-8") != value:
-            raise ValueError("The message is not valid Unicode text.")  # e.g. a lone surrogate from \ud83d
-        return value
+        return checked_message_text(value)
 
 
 def latest_handoff(db: Session, conversation_id: str) -> Handoff:
