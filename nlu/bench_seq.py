@@ -2,7 +2,8 @@
 
     python -m nlu.bench_seq --dataset /work/shared/data/benchmarks/atis --epochs 6 --json out.json
 
-Trains on ``train`` (optionally capped), scores the torch model on ``test`` with the same
+Trains on ``train`` (optionally capped), keeps the epoch that scores best on ``dev`` (the usual
+protocol of the published joint-BERT figures), scores the torch model on ``test`` with the same
 metrics as the held-out shop set, and writes one JSON object.
 """
 
@@ -13,6 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -57,21 +59,53 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = load_tokenizer(args.encoder_dir / "tokenizer.json")
     torch.manual_seed(args.seed)
     model = JointBert(config)
+    dev_set = read_seq_dataset(args.dataset / "dev") if (args.dataset / "dev").is_dir() else []
+    dev_curve: list[dict[str, float]] = []
+    best: dict[str, Any] = {"epoch": 0, "score": -1.0, "state": None}
+
+    def score_dev(epoch: int) -> None:
+        """Keep the weights of the epoch with the best dev intent accuracy + slot F1 (the test set stays unseen)."""
+        if not dev_set:
+            return
+        intents_dev, tags_dev = predict(model, dev_set, tokenizer)
+        dev = joint_metrics([e.intent for e in dev_set], [e.tags for e in dev_set], intents_dev, tags_dev)
+        dev_curve.append({"epoch": epoch, **{k: round(float(v), 4) for k, v in dev.items() if k != "count"}})
+        combined = float(dev["intent_accuracy"]) + float(dev["slot_f1"])
+        print(f"dev after epoch {epoch}: intent {dev['intent_accuracy']:.4f} slot F1 {dev['slot_f1']:.4f}", flush=True)
+        if combined > best["score"]:
+            best.update(epoch=epoch, score=combined, state={k: v.detach().clone() for k, v in model.state_dict().items()})
+
     summary = train(
         model,
         encode_examples(train_set, tokenizer, config),
         TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, threads=args.threads, seed=args.seed),
+        on_epoch_end=score_dev,
     )
+    gold_intents, gold_tags = [e.intent for e in test_set], [e.tags for e in test_set]
+    last_intents, last_tags = predict(model, test_set, tokenizer)
+    last_epoch = joint_metrics(gold_intents, gold_tags, last_intents, last_tags)
+    if best["state"] is not None:
+        model.load_state_dict(best["state"])
     pred_intents, pred_tags = predict(model, test_set, tokenizer)
-    scores = joint_metrics([e.intent for e in test_set], [e.tags for e in test_set], pred_intents, pred_tags)
+    scores = joint_metrics(gold_intents, gold_tags, pred_intents, pred_tags)
+    _, argmax_tags = predict(model, test_set, tokenizer, constrained=False)
+    argmax = joint_metrics(gold_intents, gold_tags, pred_intents, argmax_tags)
     result = {
         **scores,
+        "selected_epoch": best["epoch"] or summary.epochs,
+        "selection": "best dev intent accuracy + slot F1" if dev_set else "last epoch (no dev split)",
+        "decoding": "BIO-constrained Viterbi over first-piece slot probabilities",
+        "argmax_decoding": {k: argmax[k] for k in ("slot_f1", "sentence_accuracy")},
+        "last_epoch": {k: last_epoch[k] for k in ("intent_accuracy", "slot_f1", "sentence_accuracy")},
+        "dev_curve": dev_curve,
         "train_seconds": summary.seconds,
         "epochs": args.epochs,
         "train_examples": len(train_set),
         "max_len": args.max_len,
         "learning_rate": args.learning_rate,
+        "batch_size": args.batch_size,
         "pooling": args.pooling,
+        "seed": args.seed,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from nlu.bio import BioDecoder
 from nlu.config import CONFIG_FILE, ONNX_FILE, TOKENIZER_FILE, ExportInfo, load_export_info
 from nlu.normalise import normalise_value
 from nlu.pieces import encode_words, load_tokenizer
@@ -97,6 +98,7 @@ class JointNluRuntime:
         self.session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
         self.intents = self.info.model.intent_labels
         self.slots = self.info.model.slot_labels
+        self.decoder = BioDecoder(self.slots, constrained=True)
 
     def predict_words(self, words: Sequence[str]) -> WordPrediction:
         """Intent probabilities and one tag (+ its probability) per word."""
@@ -106,16 +108,7 @@ class JointNluRuntime:
             "attention_mask": np.ones((1, len(ids)), dtype=np.int64),
         }
         intent_logits, slot_logits = self.session.run(None, feed)
-        slot_probs = _softmax(slot_logits[0])
-        tags = ["O"] * len(words)
-        confs = [1.0] * len(words)
-        seen: set[int] = set()
-        for piece, word in enumerate(word_ids):
-            if word is not None and word not in seen:
-                seen.add(word)
-                best = int(slot_probs[piece].argmax())
-                tags[word] = self.slots[best]
-                confs[word] = float(slot_probs[piece, best])
+        tags, confs = self.decoder.decode(slot_logits[0], word_ids, len(words))
         return WordPrediction(_softmax(intent_logits[0]), tags, confs)
 
     def parse(self, text: str, ranking_size: int = 10) -> Parse:

@@ -9,15 +9,16 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 from tokenizers import Tokenizer
 from tqdm import tqdm
 
+from nlu.bio import BioDecoder
 from nlu.config import ModelConfig, TrainConfig
-from nlu.data import IGNORE_INDEX, OUTSIDE, Encoded, Example, align
+from nlu.data import IGNORE_INDEX, Encoded, Example, align
 from nlu.model import JointBert
 from nlu.pieces import encode_words
 
@@ -76,8 +77,12 @@ def _optimizer(model: JointBert, config: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.AdamW(groups)
 
 
-def train(model: JointBert, data: list[Encoded], config: TrainConfig) -> TrainSummary:
-    """Fine-tune ``model`` in place on ``data`` and return a summary."""
+def train(model: JointBert, data: list[Encoded], config: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -> TrainSummary:
+    """Fine-tune ``model`` in place on ``data`` and return a summary.
+
+    ``on_epoch_end(epoch)`` runs after each full epoch with the model in eval mode (a benchmark
+    uses it to score a dev set and keep the best epoch); training mode is restored afterwards.
+    """
     if not data:
         raise ValueError("no training examples")
     torch.manual_seed(config.seed)
@@ -108,6 +113,10 @@ def train(model: JointBert, data: list[Encoded], config: TrainConfig) -> TrainSu
                 bar.update()
                 if step >= total:
                     break
+            if on_epoch_end is not None:
+                model.eval()
+                on_epoch_end(epoch + 1)
+                model.train()
             if step >= total:
                 break
     model.eval()
@@ -120,26 +129,27 @@ def train(model: JointBert, data: list[Encoded], config: TrainConfig) -> TrainSu
 
 
 @torch.no_grad()
-def predict(model: JointBert, examples: Sequence[Example], tokenizer: Tokenizer, batch_size: int = 64) -> tuple[list[str], list[list[str]]]:
-    """Intent and one BIO tag per word for each example (words cut by max_len are tagged O)."""
+def predict(
+    model: JointBert, examples: Sequence[Example], tokenizer: Tokenizer, batch_size: int = 64, constrained: bool = True
+) -> tuple[list[str], list[list[str]]]:
+    """Intent and one BIO tag per word for each example (words cut by max_len are tagged O).
+
+    ``constrained`` decodes the tags with the BIO-valid Viterbi of :mod:`nlu.bio`, as the runtime does.
+    """
     config = model.config
     model.eval()
+    decoder = BioDecoder(config.slot_labels, constrained=constrained)
     encoded = encode_examples(examples, tokenizer, config)
     intents: list[str] = []
     tags: list[list[str]] = []
     for begin in range(0, len(encoded), batch_size):
         batch = next(_batches(encoded[begin : begin + batch_size], batch_size, None))
         intent_logits, slot_logits = model(batch["input_ids"], batch["attention_mask"])
-        slot_pred = slot_logits.argmax(-1).tolist()
+        slot_numpy = slot_logits.numpy()
         for row, intent_id in enumerate(intent_logits.argmax(-1).tolist()):
             example = examples[begin + row]
             intents.append(config.intent_labels[intent_id])
             _, word_ids = encode_words(tokenizer, example.words, config.max_len)
-            words = [OUTSIDE] * len(example.words)
-            seen: set[int] = set()
-            for piece, word in enumerate(word_ids):
-                if word is not None and word not in seen:  # the first piece speaks for the word
-                    seen.add(word)
-                    words[word] = config.slot_labels[slot_pred[row][piece]]
+            words, _ = decoder.decode(slot_numpy[row], word_ids, len(example.words))
             tags.append(words)
     return intents, tags

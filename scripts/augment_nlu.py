@@ -313,7 +313,7 @@ TEMPLATES: dict[str, dict[str, tuple[int, list[str]]]] = {
             [
                 "{ordinal}",
                 "show me {ordinal}",
-                "i like {ordinal}",
+                "i want to look at {ordinal}",
                 "open {ordinal}",
                 "let's see {ordinal}",
                 "select {ordinal}",
@@ -422,22 +422,28 @@ TEMPLATES: dict[str, dict[str, tuple[int, list[str]]]] = {
             ],
         ),
         "feedback_positive": (
-            90,
+            130,
             [
                 "(these|those|the results|your picks|the suggestions|this) (are|look|seem|is) (great|perfect|spot on|really nice|excellent|lovely|just right|awesome)",
                 "(love|like|really like|adore) (these|them|this|the results)( a lot|!|)",
                 "(great|nice|good|awesome|brilliant) (job|picks|results|suggestions|work)( thanks|!|)",
                 "(exactly|just) what i (wanted|was looking for|needed)",
+                "(i love|i really like|i like|love|loving|really like) {ordinal}",
+                "{ordinal} (is|looks) (great|perfect|lovely|gorgeous|really nice|just right)",
+                "(thumbs up for|nice,) {ordinal}",
             ],
         ),
         "feedback_negative": (
-            90,
+            130,
             [
                 "(these|those|the results|your picks|the suggestions|this) (are|look|seem|is) (bad|terrible|wrong|awful|useless|irrelevant|not right|off)",
                 "(i don't like|i hate|not a fan of) (these|them|this|any of these|the results)",
                 "(bad|poor|terrible|useless) (job|picks|results|suggestions)",
                 "(not|nothing like) what i (wanted|asked for|was looking for|meant)",
                 "(none of these|nothing here) (works|fits|is right|matches)",
+                "(not|no to|i don't like|i hate|not a fan of|thumbs down for) {ordinal}",
+                "{ordinal} (is|looks) (ugly|awful|not my style|not for me|wrong)",
+                "(not|no, not) (this|that) one",
             ],
         ),
         "request_human": (
