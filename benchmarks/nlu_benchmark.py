@@ -155,14 +155,26 @@ def stage_diet(work: Path, epochs: int) -> None:
     _merge({"heldout": {"diet": scores}})
 
 
+def _seq_command(name: str, epochs: int, max_train: int, threads: int, out: Path, pooling: str) -> list[str]:
+    command = [sys.executable, "-m", "nlu.bench_seq", "--dataset", str(BENCH_DATA / name), "--json", str(out)]
+    command += ["--epochs", str(epochs), "--threads", str(threads), "--pooling", pooling]
+    return command + (["--max-train", str(max_train)] if max_train else [])
+
+
 def stage_seq(name: str, epochs: int, max_train: int, threads: int, work: Path) -> None:
-    """ATIS or SNIPS: train on train, score on test (see nlu.bench_seq)."""
+    """ATIS or SNIPS: train on train, select the epoch on dev, score on test (see nlu.bench_seq)."""
     out = work / f"{name}.json"
-    command = [sys.executable, "-m", "nlu.bench_seq", "--dataset", str(BENCH_DATA / name), "--json", str(out), "--epochs", str(epochs), "--threads", str(threads)]
-    if max_train:
-        command += ["--max-train", str(max_train)]
-    _run(command)
+    _run(_seq_command(name, epochs, max_train, threads, out, "mean"))
     _merge({name: {**json.loads(out.read_text()), "published_jointbert_base": PUBLISHED_JOINTBERT[name], "parameters_millions": 22.7}})
+
+
+def stage_pooling(name: str, epochs: int, threads: int, work: Path) -> None:
+    """The same run with the intent head on [CLS] instead of the mean of the pieces (a design check)."""
+    out = work / f"{name}-cls.json"
+    _run(_seq_command(name, epochs, 0, threads, out, "cls"))
+    scores = json.loads(out.read_text())
+    keep = ("intent_accuracy", "slot_f1", "sentence_accuracy", "selected_epoch", "train_seconds")
+    _merge({name: {"pooling_variants": {"cls": {key: scores[key] for key in keep}}}})
 
 
 def stage_rasa_train(work: Path) -> None:
@@ -180,7 +192,7 @@ def stage_rasa_train(work: Path) -> None:
 def main() -> None:
     """Run the chosen stages in order."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--stages", nargs="+", default=["ours", "diet", "atis", "snips", "rasa_train"], choices=["ours", "diet", "atis", "snips", "rasa_train"])
+    parser.add_argument("--stages", nargs="+", default=["ours", "diet", "atis", "snips", "rasa_train"], choices=["ours", "diet", "atis", "snips", "atis_pooling", "rasa_train"])
     parser.add_argument("--diet-epochs", type=int, default=100, help="DIET epochs (the stock pipeline has 100)")
     parser.add_argument("--atis-epochs", type=int, default=10)
     parser.add_argument("--snips-epochs", type=int, default=4)
@@ -200,6 +212,8 @@ def main() -> None:
             stage_seq("atis", args.atis_epochs, 0, args.threads, work)
         elif stage == "snips":
             stage_seq("snips", args.snips_epochs, args.snips_max_train, args.threads, work)
+        elif stage == "atis_pooling":
+            stage_pooling("atis", args.atis_epochs, args.threads, work)
         else:
             stage_rasa_train(work)
         print(f"[nlu_benchmark] stage {stage} done in {time.perf_counter() - started:.0f}s", flush=True)

@@ -24,6 +24,7 @@ scripts/setup.sh test || { echo "setup failed"; exit 1; }
 
 run_stage "lint (ruff)" .venv-ml/bin/python -m ruff check .
 run_stage "training data counts documented" .venv-ml/bin/python scripts/nlu_data_report.py --check
+run_stage "README results table matches benchmarks/results" .venv-ml/bin/python scripts/results_table.py --check
 run_stage "rasa data validate" .venv-rasa/bin/rasa data validate --config config.yml --domain bot/domain --data training_data
 stage "train"
 scripts/train.sh models || { echo "training failed"; exit 1; }
