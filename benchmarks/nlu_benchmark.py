@@ -173,7 +173,7 @@ def stage_pooling(name: str, epochs: int, threads: int, work: Path) -> None:
     out = work / f"{name}-cls.json"
     _run(_seq_command(name, epochs, 0, threads, out, "cls"))
     scores = json.loads(out.read_text())
-    keep = ("intent_accuracy", "slot_f1", "sentence_accuracy", "selected_epoch", "train_seconds")
+    keep = ("intent_accuracy", "slot_f1", "sentence_accuracy", "selected_epoch", "train_seconds", "dev_curve")
     _merge({name: {"pooling_variants": {"cls": {key: scores[key] for key in keep}}}})
 
 
@@ -192,7 +192,7 @@ def stage_rasa_train(work: Path) -> None:
 def main() -> None:
     """Run the chosen stages in order."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--stages", nargs="+", default=["ours", "diet", "atis", "snips", "rasa_train"], choices=["ours", "diet", "atis", "snips", "atis_pooling", "rasa_train"])
+    parser.add_argument("--stages", nargs="+", default=["ours", "diet", "atis", "snips", "rasa_train"], choices=["ours", "diet", "atis", "snips", "atis_pooling", "snips_pooling", "rasa_train"])
     parser.add_argument("--diet-epochs", type=int, default=100, help="DIET epochs (the stock pipeline has 100)")
     parser.add_argument("--atis-epochs", type=int, default=10)
     parser.add_argument("--snips-epochs", type=int, default=4)
@@ -214,6 +214,8 @@ def main() -> None:
             stage_seq("snips", args.snips_epochs, args.snips_max_train, args.threads, work)
         elif stage == "atis_pooling":
             stage_pooling("atis", args.atis_epochs, args.threads, work)
+        elif stage == "snips_pooling":
+            stage_pooling("snips", args.snips_epochs, args.threads, work)
         else:
             stage_rasa_train(work)
         print(f"[nlu_benchmark] stage {stage} done in {time.perf_counter() - started:.0f}s", flush=True)
