@@ -119,7 +119,7 @@ class ProdStack:
         port = self.rasa_ports[index]
         command = [str(RASA_PYTHON), "-m", "rasa", "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
                    "--model", str(self.model), "--endpoints", str(PROD_ENDPOINTS),
-                   "--credentials", str(PROD_CREDENTIALS), "--auth-token", self.token]
+                   "--credentials", str(PROD_CREDENTIALS), f"--auth-token={self.token}"]  # "=": tokens may start with "-"
         return self._launch(f"rasa-{index + 1}", f"Rasa replica {index + 1}", command, self.rasa_env(),
                             f"http://127.0.0.1:{port}/status", ready="model_file", params={"token": self.token})
 

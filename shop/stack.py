@@ -143,7 +143,8 @@ def start_rasa(settings: Settings, env: dict[str, str], model: Path, endpoints: 
         "--interface", "127.0.0.1", "--port", str(settings.rasa_port), "--model", str(model),
         "--endpoints", str(endpoints or REPO_ROOT / "bot" / "endpoints.yml"),
         "--credentials", str(REPO_ROOT / "bot" / "credentials.yml"),
-        "--auth-token", settings.resolved_rasa_token,
+        # "=" form: a random token may start with "-", which argparse would read as an option
+        f"--auth-token={settings.resolved_rasa_token}",
     ]
     return _spawn("Rasa server", command, env, settings.var_dir / "logs" / "rasa.log",
                   f"http://127.0.0.1:{settings.rasa_port}/status", ready_check="model_file",
