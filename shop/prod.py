@@ -20,7 +20,7 @@ from shop.nginx import Nginx
 from shop.postgres import PostgresCluster
 from shop.redis_server import RedisServer, write_private
 from shop.settings import REPO_ROOT, Settings
-from shop.stack import ML_PYTHON, RASA_PYTHON, Server, StackError, base_env, port_in_use
+from shop.stack import ML_PYTHON, Server, StackError, base_env, port_in_use, rasa_run_command
 
 PROD_ENDPOINTS = REPO_ROOT / "bot" / "endpoints.prod.yml"
 PROD_CREDENTIALS = REPO_ROOT / "bot" / "credentials.prod.yml"
@@ -117,9 +117,7 @@ class ProdStack:
 
     def start_rasa(self, index: int) -> Server:
         port = self.rasa_ports[index]
-        command = [str(RASA_PYTHON), "-m", "rasa", "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
-                   "--model", str(self.model), "--endpoints", str(PROD_ENDPOINTS),
-                   "--credentials", str(PROD_CREDENTIALS), f"--auth-token={self.token}"]  # "=": tokens may start with "-"
+        command = rasa_run_command(self.model, port, PROD_ENDPOINTS, PROD_CREDENTIALS, self.token)
         return self._launch(f"rasa-{index + 1}", f"Rasa replica {index + 1}", command, self.rasa_env(),
                             f"http://127.0.0.1:{port}/status", ready="model_file", params={"token": self.token})
 

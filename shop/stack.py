@@ -133,19 +133,23 @@ def start_action_server(settings: Settings, env: dict[str, str]) -> Server:
     )
 
 
+def rasa_run_command(model: Path, port: int, endpoints: Path, credentials: Path, token: str) -> list[str]:
+    """``rasa run`` on loopback with the HTTP API behind ``token``.
+
+    The token goes as ``--auth-token=TOKEN``: a random token may start with "-", and argparse would
+    read ``--auth-token -x...`` as a missing value followed by an unknown option.
+    """
+    return [str(RASA_PYTHON), "-m", "rasa", "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
+            "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials), f"--auth-token={token}"]
+
+
 def start_rasa(settings: Settings, env: dict[str, str], model: Path, endpoints: Path | None = None) -> Server:
     if port_in_use(settings.rasa_port):
         raise StackError(f"port {settings.rasa_port} (Rasa) is already in use; stop that process or set SHOP_RASA_PORT")
     if not model.exists():
         raise StackError(f"no trained model at {model}; run `make train` first")
-    command = [
-        str(RASA_PYTHON), "-m", "rasa", "run", "--enable-api", "--cors", "*",
-        "--interface", "127.0.0.1", "--port", str(settings.rasa_port), "--model", str(model),
-        "--endpoints", str(endpoints or REPO_ROOT / "bot" / "endpoints.yml"),
-        "--credentials", str(REPO_ROOT / "bot" / "credentials.yml"),
-        # "=" form: a random token may start with "-", which argparse would read as an option
-        f"--auth-token={settings.resolved_rasa_token}",
-    ]
+    command = rasa_run_command(model, settings.rasa_port, endpoints or REPO_ROOT / "bot" / "endpoints.yml",
+                               REPO_ROOT / "bot" / "credentials.yml", settings.resolved_rasa_token) + ["--cors", "*"]
     return _spawn("Rasa server", command, env, settings.var_dir / "logs" / "rasa.log",
                   f"http://127.0.0.1:{settings.rasa_port}/status", ready_check="model_file",
                   health_params={"token": settings.resolved_rasa_token})

@@ -75,3 +75,17 @@ def test_lost_turns_counts_answered_turns_missing_from_the_store() -> None:
     answered = {"a": ["hi", "show more", "show more"], "b": ["bye"]}
     assert lost_turns(answered, {"a": ["hi", "show more", "show more"], "b": ["bye"]}) == 0
     assert lost_turns(answered, {"a": ["hi", "show more"]}) == 2
+
+
+@pytest.mark.parametrize("token", ["-starts-with-a-dash", "--looks-like-an-option", "plain_Token-123"])
+def test_rasa_reads_the_auth_token_whatever_it_starts_with(token: str) -> None:
+    """Rasa's own argument parser gets the exact token from the command the launchers build."""
+    from shop.stack import RASA_PYTHON, rasa_run_command
+
+    command = rasa_run_command(Path("model.tar.gz"), 5005, Path("endpoints.yml"), Path("credentials.yml"), token)
+    assert command[:3] == [str(RASA_PYTHON), "-m", "rasa"]
+    parse = ("import json, sys; from rasa.__main__ import create_argument_parser; "
+             "args = create_argument_parser().parse_args(json.loads(sys.argv[1])); print(args.auth_token)")
+    result = subprocess.run([str(RASA_PYTHON), "-c", parse, json.dumps(command[3:])], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == token
