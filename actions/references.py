@@ -92,4 +92,6 @@ def resolve(
 def _matches(product: Product, entity: dict[str, Any]) -> bool:
     value = str(entity.get("value") or "").lower()
     attribute = {"color": product.colour, "brand": product.brand, "product_type": product.product_type}[str(entity["entity"])]
-    return bool(attribute) and (value in attribute.lower() or attribute.lower() in value)
+    if not attribute:
+        return False
+    return value in attribute.lower() or attribute.lower() in value

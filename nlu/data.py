@@ -87,7 +87,8 @@ def parse_annotated(line: str) -> tuple[str, list[Span]]:
     return "".join(plain), spans
 
 
-def _example_lines(block: str) -> list[str]:
+def example_lines(block: str) -> list[str]:
+    """The annotated lines of a Rasa ``examples: |`` block, without their "- " bullets."""
     return [line.strip()[2:].strip() for line in block.splitlines() if line.strip().startswith("- ")]
 
 
@@ -103,7 +104,7 @@ def iter_rasa_nlu(paths: Iterable[Path]) -> Iterator[tuple[str, list[Span], str]
         for block in content.get("nlu") or []:
             if "intent" not in block:
                 continue  # synonyms / lookups / regexes are not model training data
-            for line in _example_lines(str(block.get("examples", ""))):
+            for line in example_lines(str(block.get("examples", ""))):
                 text, spans = parse_annotated(line)
                 yield text, spans, str(block["intent"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = REPO_ROOT / "docs" / "screenshots"
+# The README's pictures are refreshed only on request (SHOP_REFRESH_SCREENSHOTS=1), so that a test
+# run leaves the working tree as it found it; otherwise the shots land in var/ for inspection.
+SHOTS = REPO_ROOT / ("docs" if os.environ.get("SHOP_REFRESH_SCREENSHOTS") == "1" else "var") / "screenshots"
+SHOTS.mkdir(parents=True, exist_ok=True)
 WebApp = Any  # the web_app fixture (tests/web/conftest.py)
 HOSTILE = '<img src=x onerror=alert(1)><script>alert("x")</script>'
 TURN_MS = 30_000
