@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -117,6 +118,12 @@ def lost_turns(answered: dict[str, list[str]], stored: dict[str, list[str]]) -> 
     return sum(sum((Counter(texts) - Counter(stored.get(sender, []))).values()) for sender, texts in answered.items())
 
 
+def machine_note(load_before: tuple[float, float, float]) -> str:
+    """Cores and load averages, so a reader can tell an idle run from one shared with other jobs."""
+    after = os.getloadavg()
+    return f"{os.cpu_count()} CPU cores, no GPU; 1-minute load average {load_before[0]:.1f} at the start, 15-minute {after[2]:.1f} at the end"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Concurrent simulated customers against the assistant.")
     parser.add_argument("--duration", type=float, default=300.0, help="seconds per concurrency level (default 300)")
@@ -137,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = get_settings()
     mode = "url" if args.url else ("embedded" if args.embedded else "production")
+    load_before = os.getloadavg()
     report: dict[str, Any] = {"mode": mode, "duration_s_per_level": args.duration, "think_time_s": 0.0,
                               "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "scripts": len(SCRIPTS)}
     with ExitStack() as stack:
@@ -175,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{concurrency} customers: " + json.dumps(report[f"concurrent_{concurrency}"]), flush=True)
     fuzz_file = settings.var_dir / "test-results" / "fuzz.json"
     if fuzz_file.exists():
-        report["fuzz"] = json.loads(fuzz_file.read_text())
+        report["fuzz"] = {**json.loads(fuzz_file.read_text()), "source": "tests/reliability/test_fuzz.py against production mode (nginx -> 2 Rasa replicas, web app)"}
+    elif args.out.exists() and "fuzz" in json.loads(args.out.read_text()):
+        report["fuzz"] = json.loads(args.out.read_text())["fuzz"]  # keep the last measured figures
+    report["machine"] = machine_note(load_before)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     line = ", ".join(f"{c} customers p95 {report[f'concurrent_{c}']['p95_ms']:.0f} ms, {report[f'concurrent_{c}']['throughput_turns_per_s']} turns/s, "

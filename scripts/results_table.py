@@ -52,6 +52,8 @@ ROWS: list[tuple[str, str, str, str, str]] = [
     ("nlu", "snips.published_jointbert_base.sentence_accuracy", "SNIPS sentence accuracy (published JointBERT)", "pct", ""),
     ("nlu", "latency_ms.p50", "NLU latency p50 (1 thread)", "ms", "≤ 8 ms"),
     ("nlu", "latency_ms.p95", "NLU latency p95 (1 thread)", "ms", ""),
+    ("nlu_serving", "in_process_ms.p50", "NLU per message in-process (ONNX Runtime, as shipped), p50", "ms", ""),
+    ("nlu_serving", "http_service_ms.p50", "NLU per message through an HTTP service (httpx), p50", "ms", ""),
     ("nlu", "rasa_train_seconds", "`rasa train` incl. fine-tune", "s", "≤ 600 s"),
     ("retrieval", "ingest.myntra_seconds", "Full Myntra ingest (44k, SQL + embed + index)", "s", "≤ 300 s"),
     ("retrieval", "scale_1m.filtered.p99_ms", "1M vectors, filtered p99", "ms", "≤ 10 ms"),
