@@ -26,7 +26,14 @@ class NginxError(RuntimeError):
 
 
 def _servers(ports: list[int]) -> str:
-    return "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;" for port in ports)
+    """Upstream lines that never take a server out of rotation (``max_fails=0``).
+
+    Every upstream is on this machine, so a dead one refuses the connection at once and nginx moves
+    on to the next; marking it down saves nothing. It did cost a recovery gap: once every worker of a
+    pool had failed, nginx answered "no live upstreams" for ``fail_timeout`` even after a restarted
+    worker was ready, so customers heard the shop was unreachable for that long.
+    """
+    return "\n".join(f"        server 127.0.0.1:{port} max_fails=0;" for port in ports)
 
 
 def _quoted(text: str) -> str:

@@ -89,3 +89,53 @@ def test_rasa_reads_the_auth_token_whatever_it_starts_with(token: str) -> None:
     result = subprocess.run([str(RASA_PYTHON), "-c", parse, json.dumps(command[3:])], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == token
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(), reason="nginx not installed")
+def test_a_restarted_action_worker_serves_the_very_next_call(tmp_path: Path) -> None:
+    """After every worker failed, nginx must not keep answering "unreachable" once one is back."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import httpx
+
+    from actions.guard import TROUBLE_MESSAGE
+
+    class Worker(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = json.dumps({"events": [], "responses": [{"text": "worker answered"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    worker_ports = [_free_port(), _free_port()]
+    nginx = Nginx(tmp_path, tmp_path / "logs", _free_port(), _free_port(), [_free_port()], worker_ports)
+    nginx.start()
+    url = f"http://127.0.0.1:{nginx.actions_port}/webhook"
+    try:
+        down = httpx.post(url, json={"next_action": "action_show_more"}, timeout=5)
+        assert down.json()["responses"][0]["text"] == TROUBLE_MESSAGE  # no worker at all: told clearly
+        server = ThreadingHTTPServer(("127.0.0.1", worker_ports[1]), Worker)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            back = httpx.post(url, json={"next_action": "action_show_more"}, timeout=5)  # well within any fail_timeout
+            assert back.json()["responses"][0]["text"] == "worker answered", back.text
+        finally:
+            server.shutdown()
+            server.server_close()
+    finally:
+        nginx.stop()
