@@ -97,17 +97,24 @@ def _score_heldout(model: Path, work: Path) -> dict[str, Any]:
     return scores
 
 
+def extract_onnx_folder(model: Path, out: Path) -> Path:
+    """The JointBertNLU export (model.onnx, tokenizer.json, nlu_config.json) of a Rasa model archive."""
+    with tarfile.open(model) as tar:
+        members = [m for m in tar.getmembers() if re.search(r"JointBertNLU[^/]*/(model\.onnx|tokenizer\.json|nlu_config\.json)$", m.name)]
+        if len(members) != 3:
+            raise SystemExit(f"{model} holds no JointBertNLU export (found {len(members)} of 3 files)")
+        for member in members:
+            member.name = Path(member.name).name
+            tar.extract(member, out)
+    return out
+
+
 def stage_ours(work: Path) -> None:
     """Train our pipeline through Rasa, score it, and time the ONNX runtime alone."""
     model, seconds, output = _rasa_train_nlu("config.yml", work, "ours")
     summary = [json.loads(line) for line in output.splitlines() if line.startswith('{"out"')]
     scores = _score_heldout(model, work)
-    onnx_dir = work / "ours-onnx"
-    with tarfile.open(model) as tar:
-        members = [m for m in tar.getmembers() if re.search(r"JointBertNLU[^/]*/(model\.onnx|tokenizer\.json|nlu_config\.json)$", m.name)]
-        for member in members:
-            member.name = Path(member.name).name
-            tar.extract(member, onnx_dir)
+    onnx_dir = extract_onnx_folder(model, work / "ours-onnx")
     latency = _runtime_latency(onnx_dir)
     size_mb = (onnx_dir / "model.onnx").stat().st_size / 1e6
     _merge(

@@ -15,11 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -32,18 +29,6 @@ sys.path.insert(0, str(REPO))
 
 RESULTS = REPO / "benchmarks" / "results" / "nlu_serving.json"
 HELDOUT = REPO / "tests" / "nlu" / "heldout.yml"
-
-
-def extract_onnx_folder(model: Path, out: Path) -> Path:
-    """The JointBertNLU files (model.onnx, tokenizer.json, nlu_config.json) of a Rasa model archive."""
-    with tarfile.open(model) as tar:
-        members = [m for m in tar.getmembers() if re.search(r"JointBertNLU[^/]*/(model\.onnx|tokenizer\.json|nlu_config\.json)$", m.name)]
-        if len(members) != 3:
-            raise SystemExit(f"{model} holds no JointBertNLU export (found {len(members)} of 3 files)")
-        for member in members:
-            member.name = Path(member.name).name
-            tar.extract(member, out)
-    return out
 
 
 class ParseRequest(BaseModel):
@@ -61,6 +46,10 @@ def service_app(folder: Path) -> Any:
     runtime = JointNluRuntime(folder, threads=1)
     app = FastAPI()
 
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
     @app.post("/parse")
     def parse(message: ParseRequest) -> dict[str, Any]:
         result = runtime.parse(message.text)
@@ -69,32 +58,19 @@ def service_app(folder: Path) -> Any:
     return app
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _start_service(folder: Path, port: int, log_path: Path) -> Any:
+    """uvicorn serving :func:`service_app` in its own process, as the ML environment would run it."""
+    from shop.stack import Server
 
-
-def _start_service(folder: Path, port: int) -> subprocess.Popen[bytes]:
     code = (
         "import sys, uvicorn; sys.path.insert(0, sys.argv[1]); from benchmarks.nlu_serving import service_app; "
         "from pathlib import Path; uvicorn.run(service_app(Path(sys.argv[2])), host='127.0.0.1', port=int(sys.argv[3]), log_level='warning')"
     )
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-c", code, str(REPO), str(folder), str(port)], env=env)
-
-
-def _wait_ready(client: Any, url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the NLU service exited with code {proc.returncode}")
-        try:
-            if client.post(url, json={"text": "hello"}).status_code == 200:
-                return
-        except Exception:  # noqa: BLE001 - not listening yet
-            time.sleep(0.2)
-    raise SystemExit(f"the NLU service did not answer within {timeout:.0f} s")
+    log = log_path.open("wb")
+    command = [sys.executable, "-c", code, str(REPO), str(folder), str(port)]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return Server("NLU service", process, f"http://127.0.0.1:{port}/health", log_path)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -108,27 +84,29 @@ def main() -> int:
     import httpx
     from tqdm import tqdm
 
+    from benchmarks.nlu_benchmark import extract_onnx_folder
     from nlu.data import iter_rasa_nlu
     from nlu.runtime import JointNluRuntime
-    from shop.stack import latest_model
+    from shop.stack import free_port, latest_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=None, help="Rasa model archive (default: newest in models/)")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     model = args.model or latest_model()
-    folder = extract_onnx_folder(model, Path(tempfile.mkdtemp(prefix="nlu-serving-")))
+    work = Path(tempfile.mkdtemp(prefix="nlu-serving-"))
+    folder = extract_onnx_folder(model, work / "onnx")
     texts = [text for text, _, _ in iter_rasa_nlu([HELDOUT])]
     runtime = JointNluRuntime(folder, threads=1)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/parse"
-    proc = _start_service(folder, port)
+    service = _start_service(folder, port, work / "service.log")
     in_process: list[float] = []
     over_http: list[float] = []
     mismatches = 0
     try:
+        service.wait_ready(60)
         with httpx.Client(timeout=10.0) as client:
-            _wait_ready(client, url, proc)
             for text in texts[:20]:  # warm-up of both paths
                 runtime.parse(text)
                 client.post(url, json={"text": text})
@@ -142,21 +120,21 @@ def main() -> int:
                     over_http.append((time.perf_counter() - started) * 1000)
                     mismatches += remote["intent"]["name"] != local.intent["name"]
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    result = {
+        service.stop()
+    local_p50, http_p50 = percentile(in_process, 0.5), percentile(over_http, 0.5)
+    result: dict[str, Any] = {
         "model": model.name,
         "messages": len(in_process),
-        "in_process_ms": {"p50": percentile(in_process, 0.5), "p95": percentile(in_process, 0.95)},
-        "http_service_ms": {"p50": percentile(over_http, 0.5), "p95": percentile(over_http, 0.95)},
-        "http_over_in_process_p50": round(percentile(over_http, 0.5) / percentile(in_process, 0.5), 2),
+        "in_process_ms": {"p50": local_p50, "p95": percentile(in_process, 0.95)},
+        "http_service_ms": {"p50": http_p50, "p95": percentile(over_http, 0.95)},
+        "http_over_in_process_p50": round(http_p50 / local_p50, 2),
         "intent_mismatches": mismatches,
         "machine": f"{os.cpu_count()} CPU cores, 1-minute load average {os.getloadavg()[0]:.1f} at the end",
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(
-        f"NLU serving: in-process p50 {result['in_process_ms']['p50']} ms, HTTP service p50 {result['http_service_ms']['p50']} ms "
+        f"NLU serving: in-process p50 {local_p50} ms, HTTP service p50 {http_p50} ms "
         f"({result['http_over_in_process_p50']}x), {mismatches} intent mismatches over {len(in_process)} messages -> {RESULTS.relative_to(REPO)}"
     )
     return 0

@@ -91,14 +91,6 @@ def test_rasa_reads_the_auth_token_whatever_it_starts_with(token: str) -> None:
     assert result.stdout.strip().splitlines()[-1] == token
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(), reason="nginx not installed")
 def test_a_restarted_action_worker_serves_the_very_next_call(tmp_path: Path) -> None:
     """After every worker failed, nginx must not keep answering "unreachable" once one is back."""
@@ -108,6 +100,7 @@ def test_a_restarted_action_worker_serves_the_very_next_call(tmp_path: Path) -> 
     import httpx
 
     from actions.guard import TROUBLE_MESSAGE
+    from shop.stack import free_port
 
     class Worker(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
@@ -122,8 +115,8 @@ def test_a_restarted_action_worker_serves_the_very_next_call(tmp_path: Path) -> 
         def log_message(self, *args: object) -> None:
             pass
 
-    worker_ports = [_free_port(), _free_port()]
-    nginx = Nginx(tmp_path, tmp_path / "logs", _free_port(), _free_port(), [_free_port()], worker_ports)
+    worker_ports = [free_port(), free_port()]
+    nginx = Nginx(tmp_path, tmp_path / "logs", free_port(), free_port(), [free_port()], worker_ports)
     nginx.start()
     url = f"http://127.0.0.1:{nginx.actions_port}/webhook"
     try:
