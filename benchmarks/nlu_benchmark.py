@@ -284,7 +284,7 @@ def main() -> None:
     parser.add_argument("--stages", nargs="+", default=["ours", "diet", "atis", "snips", "rasa_train"], choices=["ours", "diet", "atis", "snips", "shop_pooling", "rasa_train"])
     parser.add_argument("--diet-epochs", type=int, default=100, help="DIET epochs (the stock pipeline has 100)")
     parser.add_argument("--atis-epochs", type=int, default=10)
-    parser.add_argument("--snips-epochs", type=int, default=4)
+    parser.add_argument("--snips-epochs", type=int, default=8)
     parser.add_argument("--snips-max-train", type=int, default=0)
     parser.add_argument("--poolings", nargs="+", default=["mean", "cls"], choices=["mean", "cls", "pooled"], help="ATIS/SNIPS variants; dev picks one")
     parser.add_argument("--shop-seeds", type=int, nargs="+", default=[13, 14, 15], help="seeds of the shop pooling comparison")
