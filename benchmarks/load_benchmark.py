@@ -184,8 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     fuzz_file = settings.var_dir / "test-results" / "fuzz.json"
     if fuzz_file.exists():
         report["fuzz"] = {**json.loads(fuzz_file.read_text()), "source": "tests/reliability/test_fuzz.py against production mode (nginx -> 2 Rasa replicas, web app)"}
-    elif args.out.exists() and "fuzz" in json.loads(args.out.read_text()):
-        report["fuzz"] = json.loads(args.out.read_text())["fuzz"]  # keep the last measured figures
+    elif args.out.exists():
+        previous = json.loads(args.out.read_text())
+        if "fuzz" in previous:
+            report["fuzz"] = previous["fuzz"]  # keep the last measured figures
     report["machine"] = machine_note(load_before)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")

@@ -53,7 +53,7 @@ def _hand_written_blocks() -> dict[str, list[str]]:
 
 
 def split_templates(templates: list[str], fold: int, folds: int) -> tuple[list[str], list[str]]:
-    """(train, dev) templates: every ``folds``-th from ``fold`` to dev; both sides keep at least one."""
+    """(train, dev) templates: every ``folds``-th from ``fold`` to dev; train always keeps at least one."""
     dev = [t for i, t in enumerate(templates) if i % folds == fold % folds]
     train = [t for t in templates if t not in dev]
     if not train:  # a one-template intent cannot be split; keep it in train only
