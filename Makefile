@@ -24,13 +24,13 @@ train: install  ## train the NLU model and the dialogue policies (skipped when n
 	@scripts/train.sh
 
 run: ingest train  ## install, ingest, train, start Rasa + action server + web app on SQLite
-	@$(ML) -m shop.stack
+	@$(ML) -m shop.ops.stack
 
 prod:  ## production mode here: PostgreSQL + Redis + 2 Rasa replicas + 2 action workers behind nginx
 	@scripts/prod.sh
 
 chat:  ## terminal chat with a running assistant
-	@$(ML) -m shop.chat
+	@$(ML) -m shop.ops.chat
 
 staff-account: install  ## create a staff console account: make staff-account NAME=alice
 	@$(ML) -m web.accounts create $(NAME)
@@ -39,7 +39,7 @@ test:  ## install what is missing and run every test suite
 	@scripts/test.sh
 
 lint:  ## ruff + mypy
-	@$(ML) -m ruff check . && $(ML) -m mypy shop actions retrieval nlu web
+	@$(ML) -m ruff check . && $(ML) -m mypy shop handoff actions retrieval nlu web
 
 benchmarks: install  ## run every benchmark and regenerate the README results table
 	@scripts/benchmarks.sh

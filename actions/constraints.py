@@ -1,223 +1,350 @@
 """The customer's shopping constraints and how each turn updates them.
 
-Pure functions only (no I/O), so every refinement rule is unit-testable. Values are canonical
-catalog values (``"Sports Shoes"``, ``"Navy Blue"``); turning the customer's words into them is
-delegated to a ``canonicalise(field, text)`` callable supplied by the caller (the retriever).
+Pure functions only (no I/O), so every refinement rule is unit-testable. Which attributes exist,
+which NLU entity names each, which can be excluded, filtered or relaxed and how they read in a
+summary all come from the attribute registry (``retrieval.attributes``); nothing here lists them.
+Values are canonical catalog values ("Sports Shoes", "Navy Blue"); turning the customer's words
+into them is delegated to a ``canonicalise(attribute, text) -> values`` callable supplied by the
+caller (the retriever), which may return several values ("kids" -> Boys and Girls).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-Canonicaliser = Callable[[str, str], "str | None"]
+from retrieval.attributes import PRICE, PRODUCT_TYPE, REGISTRY, Attribute, attribute, by_entity, categorical, discrete, named_by
+from retrieval.types import Filters
 
-# Rasa entity name -> (constraints field, retrieval vocabulary field or None for free text).
-ENTITY_FIELDS: dict[str, tuple[str, str | None]] = {
-    "product_type": ("product_types", "product_type"),
-    "color": ("colours", "colour"),
-    "gender": ("genders", "gender"),
-    "brand": ("brands", "brand"),
-    "size": ("sizes", "size"),
-    "occasion": ("usages", "usage"),
-    "season": ("seasons", "season"),
-    "material": ("materials", None),
-}
-EXCLUDABLE = {"colours": "exclude_colours", "brands": "exclude_brands", "product_types": "exclude_product_types", "materials": "exclude_materials"}
-# Words the customer uses for a kind of constraint ("any colour", "forget the brand").
-ATTRIBUTE_FIELDS: dict[str, tuple[str, ...]] = {
-    "colour": ("colours", "exclude_colours"), "color": ("colours", "exclude_colours"),
-    "brand": ("brands", "exclude_brands"), "size": ("sizes",), "price": ("price_min", "price_max"),
-    "budget": ("price_min", "price_max"), "gender": ("genders",), "season": ("seasons",),
-    "occasion": ("usages",), "usage": ("usages",), "material": ("materials", "exclude_materials"),
-    "type": ("product_types", "exclude_product_types"), "category": ("product_types", "exclude_product_types"),
-}
-# Least important first: the order in which a search without results is relaxed.
-RELAXATION_ORDER = ("sizes", "seasons", "materials", "usages", "price", "brands", "colours", "genders")
-FIELD_LABELS = {
-    "product_types": "type", "colours": "colour", "genders": "for", "brands": "brand", "sizes": "size",
-    "usages": "occasion", "seasons": "season", "materials": "material", "price": "price",
-}
+Canonicaliser = Callable[[str, str], list[str]]
+PRICE_ENTITIES = ("price_min", "price_max")
+_START_OVER = re.compile(
+    r"\b(start(ing)?\s+(over|again|afresh|from\s+scratch)|from\s+scratch|reset|new\s+search|begin\s+again|start\s+a\s+new)\b")
+_CLEAR_ALL = re.compile(
+    r"\b((all|every|any|the)\s+(of\s+the\s+|my\s+|the\s+)?(filters?|constraints?|criteria|restrictions?)"
+    r"|no\s+(more\s+)?(filters?|constraints?)|(clear|remove|drop|forget|lose)\s+(it\s+)?(all|everything)"
+    r"|clear\s+(the\s+|my\s+)?(filters?|constraints?|search))\b")
+PRICIER_WORDS = ("expensive", "premium", "pricier", "higher", "better quality", "luxury", "spend more", "upmarket",
+                 "fancier", "high end", "high-end", "costlier")
+_SAME_PERSON = re.compile(r"\b(also|too|as\s+well|another|matching|to\s+go\s+with|same\s+person|for\s+(him|her|them)\s+too)\b")
 
 
 @dataclass
 class Constraints:
     """Everything the customer has asked for so far in the current search."""
 
-    product_types: list[str] = field(default_factory=list)
-    colours: list[str] = field(default_factory=list)
-    genders: list[str] = field(default_factory=list)
-    brands: list[str] = field(default_factory=list)
-    sizes: list[str] = field(default_factory=list)
-    usages: list[str] = field(default_factory=list)
-    seasons: list[str] = field(default_factory=list)
-    materials: list[str] = field(default_factory=list)
+    wanted: dict[str, list[str]] = field(default_factory=dict)
+    """Registered attribute -> values the customer wants (alternatives)."""
+    unwanted: dict[str, list[str]] = field(default_factory=dict)
+    """Registered attribute -> values the customer ruled out ("not Nike")."""
     price_min: float | None = None
     price_max: float | None = None
-    exclude_colours: list[str] = field(default_factory=list)
-    exclude_brands: list[str] = field(default_factory=list)
-    exclude_product_types: list[str] = field(default_factory=list)
-    exclude_materials: list[str] = field(default_factory=list)
-    # Words of the request that named no catalog value ("waterproof", "raincoat"): they steer the
-    # semantic and lexical match without filtering.
     keywords: list[str] = field(default_factory=list)
+    """Words of the request that named no catalog value ("waterproof", "raincoat"): they steer the
+    semantic and lexical match without filtering."""
+    latest: list[str] = field(default_factory=list)
+    """Attributes the customer's latest refining message set: relaxation drops older ones first."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Constraints:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+        """Read the slot form; unknown attributes and malformed values are dropped, never fatal."""
+        data = data if isinstance(data, dict) else {}
+        return cls(
+            wanted=_attribute_lists(data.get("wanted")),
+            unwanted=_attribute_lists(data.get("unwanted")),
+            price_min=_parse_price(data.get("price_min")),
+            price_max=_parse_price(data.get("price_max")),
+            keywords=_strings(data.get("keywords")),
+            latest=[n for n in _strings(data.get("latest")) if _known(n)],
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "wanted": {k: list(v) for k, v in self.wanted.items() if v},
+            "unwanted": {k: list(v) for k, v in self.unwanted.items() if v},
+            "price_min": self.price_min, "price_max": self.price_max,
+            "keywords": list(self.keywords), "latest": list(self.latest),
+        }
+
+    def copy(self) -> Constraints:
+        return Constraints.from_dict(self.to_dict())
+
+    def values(self, name: str) -> list[str]:
+        return list(self.wanted.get(name) or [])
+
+    def excluded(self, name: str) -> list[str]:
+        return list(self.unwanted.get(name) or [])
+
+    def has(self, spec: Attribute) -> bool:
+        """Whether anything about ``spec`` is set (wanted or excluded values, or a price bound)."""
+        if spec.kind == "range":
+            return self.price_min is not None or self.price_max is not None
+        return bool(self.wanted.get(spec.name) or self.unwanted.get(spec.name))
 
     def is_empty(self) -> bool:
-        return not any(v for k, v in self.to_dict().items() if k != "keywords") and not self.keywords
+        return not any(self.has(spec) for spec in REGISTRY) and not self.keywords
+
+    def clear(self, spec: Attribute) -> None:
+        """Forget everything about one attribute."""
+        if spec.kind == "range":
+            self.price_min = self.price_max = None
+        else:
+            self.wanted.pop(spec.name, None)
+            self.unwanted.pop(spec.name, None)
+        self.latest = [n for n in self.latest if n != spec.name]
+
+    def mark_latest(self, name: str) -> None:
+        if name not in self.latest:
+            self.latest.append(name)
+
+    def to_filters(self, excluded_ids: Iterable[str] = ()) -> Filters:
+        """The hard filters the retriever applies: filterable wanted values, excludable unwanted ones, price."""
+        return Filters(
+            include={n: list(v) for n, v in self.wanted.items() if v and attribute(n).filterable},
+            exclude={n: list(v) for n, v in self.unwanted.items() if v and attribute(n).excludable},
+            price_min=self.price_min, price_max=self.price_max, exclude_ids=list(excluded_ids),
+        )
 
     def query_text(self) -> str:
-        """The text handed to semantic + lexical search: the customer's words in catalog terms."""
-        parts = [*self.genders, *self.colours, *self.brands, *self.usages, *self.seasons, *self.materials, *self.keywords, *self.product_types]
+        """The text handed to semantic + lexical search: the customer's words in catalog terms, the product kind last."""
+        modifiers = [v for spec in discrete() if spec.in_query and spec is not PRODUCT_TYPE for v in self.values(spec.name)]
+        parts = [*modifiers, *self.keywords, *self.values(PRODUCT_TYPE.name)]
         return " ".join(dict.fromkeys(p for p in parts if p))
 
     def describe(self) -> str:
-        """A short human summary, shown with every result page: 'Sports Shoes · Black · Men · under $80'."""
-        parts: list[str] = []
-        parts += self.product_types + self.colours + self.genders + self.brands + self.usages + self.seasons + self.materials
-        parts += [f"size {s}" for s in self.sizes]
-        if self.price_min is not None and self.price_max is not None:
-            parts.append(f"${self.price_min:g}–${self.price_max:g}")
-        elif self.price_max is not None:
-            parts.append(f"under ${self.price_max:g}")
-        elif self.price_min is not None:
-            parts.append(f"over ${self.price_min:g}")
-        for name in ("exclude_colours", "exclude_brands", "exclude_product_types", "exclude_materials"):
-            parts += [f"not {v}" for v in getattr(self, name)]
+        """A short human summary, shown with every result page: 'Sports Shoes · Black · for Men · under $80'."""
+        parts = [spec.summary.format(value=v) for spec in discrete() for v in self.values(spec.name)]
+        price = self.price_text()
+        if price:
+            parts.append(price)
+        parts += [f"not {v}" for spec in discrete() for v in self.excluded(spec.name)]
         parts += [f'"{k}"' for k in self.keywords]
         return " · ".join(parts) if parts else "no constraints yet"
 
+    def price_text(self) -> str:
+        if self.price_min is not None and self.price_max is not None:
+            return f"${self.price_min:g}–${self.price_max:g}"
+        if self.price_max is not None:
+            return f"under ${self.price_max:g}"
+        if self.price_min is not None:
+            return f"over ${self.price_min:g}"
+        return ""
+
+    def summary_of(self, spec: Attribute) -> str:
+        """One attribute's part of the summary ("colour Black", "under $20", "size 9")."""
+        if spec.kind == "range":
+            return self.price_text()
+        values = self.values(spec.name) or [f"not {v}" for v in self.excluded(spec.name)]
+        return f"{spec.label} {', '.join(values)}"
+
+
+def _known(name: str) -> bool:
+    try:
+        attribute(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value if isinstance(v, (str, int, float)) and str(v).strip()] if isinstance(value, list) else []
+
+
+def _attribute_lists(value: Any) -> dict[str, list[str]]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): _strings(v) for k, v in value.items() if _known(str(k)) and _strings(v)}
+
 
 def _parse_price(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
     try:
         number = float(str(value).replace(",", "").replace("$", "").strip())
     except ValueError:
         return None
-    return number if number >= 0 else None
+    return number if number >= 0 and number == number and number != float("inf") else None
 
 
-def _add_unique(values: list[str], value: str) -> list[str]:
-    return values if value in values else [*values, value]
+def _add(values: list[str], new: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys([*values, *new]))
 
 
 def apply_entities(constraints: Constraints, entities: Iterable[dict[str, Any]], canonicalise: Canonicaliser, *, replace: bool = True) -> Constraints:
     """Merge one message's entities into the constraints.
 
-    Several values of one field in the same message ("black or navy") are kept together; a value in
-    a later message replaces the earlier ones ("actually red") when ``replace`` is true. An entity
-    with role ``exclude`` ("not Nike") moves the value to the exclusion list.
+    Several values of one attribute in the same message ("black or navy") are kept together; a
+    value in a later message replaces the earlier ones ("actually red") when ``replace`` is true.
+    An entity with role ``exclude`` ("not Nike") moves the value to the exclusions. A price entity
+    without a usable number ("a bigger budget") leaves the budget as it was.
     """
-    updated = Constraints.from_dict(constraints.to_dict())
+    updated = constraints.copy()
+    updated.latest = []
     replaced: set[str] = set()
     for entity in entities:
         name, raw = entity.get("entity"), str(entity.get("value") or "").strip()
         if not raw:
             continue
-        if name in ("price_min", "price_max"):
-            setattr(updated, name, _parse_price(raw))
+        if name in PRICE_ENTITIES:
+            price = _parse_price(raw)
+            if price is not None:
+                setattr(updated, str(name), price)
+                updated.mark_latest(PRICE.name)
             continue
-        if name not in ENTITY_FIELDS:
+        spec = by_entity(str(name))
+        if spec is None or spec.kind == "range":
             continue
-        target, vocabulary = ENTITY_FIELDS[name]
-        value = canonicalise(vocabulary, raw) if vocabulary else raw.lower()
-        if value is None:
-            if entity.get("role") != "exclude" and name in ("product_type", "material"):
-                updated.keywords = _add_unique(updated.keywords, raw.lower())
+        values = canonicalise(spec.name, raw) if spec.synonyms else [raw.lower()]
+        if not values and spec.broader:  # "bags", "footwear": not a product type, but a category
+            broader = attribute(spec.broader)
+            values = canonicalise(broader.name, raw)
+            spec = broader if values else spec
+        if not values:
+            if entity.get("role") != "exclude" and spec.keeps_unknown_words:
+                updated.keywords = _add(updated.keywords, [raw.lower()])
             continue
-        if entity.get("role") == "exclude" and target in EXCLUDABLE:
-            excluded = EXCLUDABLE[target]
-            setattr(updated, excluded, _add_unique(getattr(updated, excluded), value))
-            setattr(updated, target, [v for v in getattr(updated, target) if v != value])
-            continue
-        if replace and target not in replaced:
-            setattr(updated, target, [])
-            replaced.add(target)
-        setattr(updated, target, _add_unique(getattr(updated, target), value))
-        if target in EXCLUDABLE:
-            excluded = EXCLUDABLE[target]
-            setattr(updated, excluded, [v for v in getattr(updated, excluded) if v != value])
+        if entity.get("role") == "exclude" and spec.excludable:
+            updated.unwanted[spec.name] = _add(updated.excluded(spec.name), values)
+            updated.wanted[spec.name] = [v for v in updated.values(spec.name) if v not in values]
+        else:
+            if replace and spec.name not in replaced:
+                updated.wanted[spec.name] = []
+                replaced.add(spec.name)
+            updated.wanted[spec.name] = _add(updated.values(spec.name), values)
+            updated.unwanted[spec.name] = [v for v in updated.excluded(spec.name) if v not in values]
+        updated.mark_latest(spec.name)
     if updated.price_min is not None and updated.price_max is not None and updated.price_min > updated.price_max:
         updated.price_min, updated.price_max = updated.price_max, updated.price_min
-    return updated
+    return Constraints.from_dict(updated.to_dict())
 
 
-def start_new_search(previous: Constraints, entities: list[dict[str, Any]], canonicalise: Canonicaliser) -> Constraints:
-    """A fresh request drops the old constraints but keeps who the customer shops for.
+def implies_same_person(text: str) -> bool:
+    """Whether a new request continues for the same person ("a watch too", "matching shoes")."""
+    return bool(_SAME_PERSON.search(text.lower()))
 
-    "Show me a watch" after a search for men's shoes keeps "Men" unless the new request names a
-    gender itself; colour, brand, price and the rest describe the old product and are dropped.
+
+def start_new_search(previous: Constraints, entities: list[dict[str, Any]], canonicalise: Canonicaliser, text: str = "") -> Constraints:
+    """A fresh request drops the old constraints; who it is for carries over only when the words say so.
+
+    "A watch too" after a search for men's shoes keeps "for Men"; "show me a watch" starts clean,
+    because the customer may well be shopping for someone else now. A gender the new request names
+    itself always wins.
     """
-    carried = Constraints(genders=list(previous.genders))
+    carried = Constraints()
+    if implies_same_person(text):
+        for spec in categorical():
+            if spec.always_included and previous.values(spec.name):  # the "who is it for" attributes
+                carried.wanted[spec.name] = previous.values(spec.name)
     return apply_entities(carried, entities, canonicalise)
 
 
-def remove_constraints(constraints: Constraints, entities: list[dict[str, Any]], canonicalise: Canonicaliser) -> tuple[Constraints, list[str]]:
-    """Relax what the customer names: a kind ("any colour") or a value ("forget Nike")."""
-    updated = Constraints.from_dict(constraints.to_dict())
+@dataclass
+class Removal:
+    """What a "remove" turn did: the new constraints, what went (for the answer), whether it started over."""
+
+    constraints: Constraints
+    removed: list[str] = field(default_factory=list)
+    started_over: bool = False
+
+
+def remove_constraints(constraints: Constraints, entities: list[dict[str, Any]], canonicalise: Canonicaliser, text: str = "") -> Removal:
+    """Relax what the customer names: a kind ("any colour"), a value ("forget Nike"), or everything.
+
+    The NLU's entities are used first; when they name nothing that is set, the message's own words
+    are read against the registry (attribute words, the values currently set), so "never mind the
+    size" works even when the tagger missed "size". "Start over" clears everything; "clear all
+    filters" keeps only the kind of product.
+    """
+    updated = constraints.copy()
     removed: list[str] = []
     for entity in entities:
-        name, raw = entity.get("entity"), str(entity.get("value") or "").strip().lower()
+        name, raw = entity.get("entity"), str(entity.get("value") or "").strip()
         if name == "attribute":
-            for key, targets in ATTRIBUTE_FIELDS.items():
-                if key in raw:
-                    for target in targets:
-                        setattr(updated, target, None if target.startswith("price") else [])
-                    removed.append(key)
+            for word in re.findall(r"[a-z]+", raw.lower()):
+                spec = named_by(word)
+                if spec is not None and updated.has(spec):
+                    updated.clear(spec)
+                    removed.append(spec.noun)
                     break
-        elif name in ("price_min", "price_max"):
-            setattr(updated, name, None)
-            removed.append("price")
-        elif name in ENTITY_FIELDS:
-            target, vocabulary = ENTITY_FIELDS[name]
-            value = canonicalise(vocabulary, raw) if vocabulary else raw
-            for field_name in (target, EXCLUDABLE.get(target)):
-                if field_name and value in getattr(updated, field_name):
-                    setattr(updated, field_name, [v for v in getattr(updated, field_name) if v != value])
-                    removed.append(str(value))
-    return updated, removed
+        elif name in PRICE_ENTITIES and updated.has(PRICE):
+            updated.clear(PRICE)
+            removed.append(PRICE.noun)
+        elif (spec := by_entity(str(name))) is not None and spec.kind != "range":
+            values = canonicalise(spec.name, raw) if spec.synonyms else [raw.lower()]
+            removed += _drop_values(updated, spec, values)
+    if removed:
+        return Removal(updated, list(dict.fromkeys(removed)))
+    return _remove_by_words(updated, text)
+
+
+def _drop_values(constraints: Constraints, spec: Attribute, values: Iterable[str]) -> list[str]:
+    dropped = []
+    for value in values:
+        for bucket in (constraints.wanted, constraints.unwanted):
+            if value in (bucket.get(spec.name) or []):
+                bucket[spec.name] = [v for v in bucket[spec.name] if v != value]
+                dropped.append(value)
+    return dropped
+
+
+def _remove_by_words(constraints: Constraints, text: str) -> Removal:
+    lowered = text.lower()
+    if _START_OVER.search(lowered):
+        return Removal(Constraints(), ["everything"], started_over=True)
+    if _CLEAR_ALL.search(lowered):
+        kept = Constraints(wanted={PRODUCT_TYPE.name: constraints.values(PRODUCT_TYPE.name)}, keywords=list(constraints.keywords))
+        return Removal(Constraints.from_dict(kept.to_dict()), ["all filters"])
+    removed: list[str] = []
+    for word in re.findall(r"[a-z]+", lowered):
+        spec = named_by(word)
+        if spec is not None and spec is not PRODUCT_TYPE and constraints.has(spec):
+            constraints.clear(spec)
+            removed.append(spec.noun)
+    words = f" {' '.join(re.findall(r'[a-z0-9]+', lowered))} "
+    for spec in discrete():
+        for value in [*constraints.values(spec.name), *constraints.excluded(spec.name)]:
+            if f" {' '.join(re.findall(r'[a-z0-9]+', value.lower()))} " in words:
+                removed += _drop_values(constraints, spec, [value])
+    return Removal(constraints, list(dict.fromkeys(removed)))
 
 
 def change_price(constraints: Constraints, entities: list[dict[str, Any]], shown_prices: list[float], text: str) -> Constraints:
     """Apply an explicit price range, or move it relative to what is on screen ("cheaper")."""
-    updated = Constraints.from_dict(constraints.to_dict())
-    explicit = [e for e in entities if e.get("entity") in ("price_min", "price_max")]
+    updated = constraints.copy()
+    explicit = [e for e in entities if e.get("entity") in PRICE_ENTITIES and _parse_price(e.get("value")) is not None]
     if explicit:
-        return apply_entities(updated, explicit, lambda _field, value: value)
+        return apply_entities(updated, explicit, canonicalise=lambda _name, value: [value])
     if not shown_prices:
         return updated
     middle = sorted(shown_prices)[len(shown_prices) // 2]
     lowered = text.lower()
-    if any(word in lowered for word in ("expensive", "premium", "pricier", "higher", "better quality", "luxury")):
+    if any(word in lowered for word in PRICIER_WORDS):
         updated.price_min, updated.price_max = round(middle, 2), None
     else:
         updated.price_max = round(min(middle, min(shown_prices) * 1.5) - 0.01, 2)
         if updated.price_min is not None and updated.price_min >= updated.price_max:
             updated.price_min = None
+    updated.latest = [PRICE.name]
     return updated
 
 
 def relax_once(constraints: Constraints) -> tuple[Constraints, str | None]:
-    """Drop the least important constraint still set; returns what was dropped (None if nothing left)."""
-    updated = Constraints.from_dict(constraints.to_dict())
-    for name in RELAXATION_ORDER:
-        if name == "price":
-            if updated.price_min is not None or updated.price_max is not None:
-                dropped = Constraints(price_min=updated.price_min, price_max=updated.price_max).describe()
-                updated.price_min = updated.price_max = None
-                return updated, dropped
-            continue
-        values = getattr(updated, name)
-        if values:
-            setattr(updated, name, [])
-            return updated, f"{FIELD_LABELS[name]} {', '.join(values)}"
+    """Drop one constraint: older ones before those of the customer's latest message, least important first.
+
+    Returns the new constraints and a description of what was dropped (None when nothing is left
+    to drop; the kind of product itself is never dropped). What the customer has just said is
+    dropped only when nothing older is left to drop.
+    """
+    updated = constraints.copy()
+    candidates = sorted((spec for spec in REGISTRY if spec.relax_rank is not None and updated.has(spec)),
+                        key=lambda spec: (spec.name in updated.latest, spec.relax_rank))
+    if candidates:
+        spec = candidates[0]
+        dropped = updated.summary_of(spec)
+        updated.clear(spec)
+        return updated, dropped
     if updated.keywords:
         dropped = ", ".join(updated.keywords)
         updated.keywords = []

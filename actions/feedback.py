@@ -6,39 +6,33 @@ conversation and, with a decay, of the customer's later sessions (``retrieval.pe
 
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
-from actions.guard import customer_safe
-from actions.products import FOCUS_SLOT, _resolve, ask_which, record_reaction
+from actions.products import FOCUS_SLOT, ReferringAction, record_reaction
 from actions.rendering import format_price, quick_reply
-from actions.results import present_results
-from actions.services import Services, get_services
-from actions.state import customer_context, latest_text
+from actions.results import show_view
+from actions.services import Services
+from actions.state import SearchState, customer_context, latest_intent, latest_text
+from retrieval import Product
+from retrieval.attributes import categorical
 from retrieval.feedback import Reaction
-from retrieval.rerank import ATTRIBUTE_LABELS, ATTRIBUTES
+from retrieval.rerank import learned_attributes, preference_weight
 
 NEGATIVES_BEFORE_OFFER = 3
 
 
-class ActionRecordFeedback(Action):
+class ActionRecordFeedback(ReferringAction):
     """Take a thumbs up or down on a product and let it steer the next results."""
 
     def name(self) -> str:
         return "action_record_feedback"
 
-    @customer_safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, state: SearchState,
+            product: Product) -> list[EventType]:
         """Store the reaction; a turned-down product leaves the results, which are shown again re-ranked."""
-        services = get_services()
-        state, resolution = _resolve(tracker, services)
-        if not resolution.products:
-            return ask_which(dispatcher, resolution)
-        product = resolution.products[0]
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "feedback_negative":
+        if latest_intent(tracker) == "feedback_negative":
             # A card's thumbs-down button sends a payload; typed words ("not this one") reject outright.
             kind = Reaction.DISLIKE if latest_text(tracker).startswith("/") else Reaction.REJECT
             record_reaction(tracker, services, kind, product.id, state)
@@ -46,7 +40,8 @@ class ActionRecordFeedback(Action):
                 dispatcher.utter_message(text=f"Noted, I'll show fewer products like {product.title}.")
                 return [SlotSet(FOCUS_SLOT, None)]
             context = customer_context(tracker)
-            events = present_results(dispatcher, services, state, context, lead=f"Got it, I'll leave out {product.title}.")
+            # Refresh the list the customer reacted on (a search page, similar products, other colours).
+            events = show_view(dispatcher, services, state, context, lead=f"Got it, I'll leave out {product.title}.")
             if self._keeps_missing(services, context.customer_id, context.conversation_id):
                 dispatcher.utter_message(
                     text="I'm not finding what you want yet. Would you like help from a member of our team?",
@@ -60,7 +55,6 @@ class ActionRecordFeedback(Action):
         )
         return [SlotSet(FOCUS_SLOT, product.id)]
 
-
     @staticmethod
     def _keeps_missing(services: Services, customer_id: str, conversation_id: str) -> bool:
         """Offer a person after every third turned-down product in a conversation without a like."""
@@ -71,20 +65,15 @@ class ActionRecordFeedback(Action):
         return negatives > 0 and negatives % NEGATIVES_BEFORE_OFFER == 0
 
 
-class ActionAddToCart(Action):
+class ActionAddToCart(ReferringAction):
     """Put the referenced product in the cart."""
 
     def name(self) -> str:
         return "action_add_to_cart"
 
-    @customer_safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, state: SearchState,
+            product: Product) -> list[EventType]:
         """Confirm the product added (a strong positive reaction); ask which one when unclear."""
-        services = get_services()
-        state, resolution = _resolve(tracker, services)
-        if not resolution.products:
-            return ask_which(dispatcher, resolution)
-        product = resolution.products[0]
         record_reaction(tracker, services, Reaction.ADD_TO_CART, product.id, state)
         dispatcher.utter_message(
             text=f"Added {product.title} ({format_price(product)}) to your cart.",
@@ -93,41 +82,29 @@ class ActionAddToCart(Action):
         return [SlotSet(FOCUS_SLOT, product.id)]
 
 
-class ActionExplainChoice(Action):
+class ActionExplainChoice(ReferringAction):
     """Explain why a product was shown: the constraints it meets and the reactions that lifted it."""
 
     def name(self) -> str:
         return "action_explain_choice"
 
-    @customer_safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, state: SearchState,
+            product: Product) -> list[EventType]:
         """List matched constraints, then learned preferences that apply to this product."""
-        services = get_services()
-        state, resolution = _resolve(tracker, services)
-        if not resolution.products:
-            return ask_which(dispatcher, resolution)
-        product = resolution.products[0]
         constraints = state.constraints
-        matched = []
-        for label, wanted, actual in (
-            ("type", constraints.product_types, product.product_type), ("colour", constraints.colours, product.colour),
-            ("for", constraints.genders, product.gender), ("brand", constraints.brands, product.brand),
-            ("occasion", constraints.usages, product.usage), ("season", constraints.seasons, product.season),
-        ):
-            if wanted and actual in wanted:
-                matched.append(f"{label} {actual}")
+        matched = [f"{spec.label} {value}" for spec in categorical() for value in spec.values_of(product)
+                   if value in constraints.values(spec.name)]
         if product.price is not None and (constraints.price_min is not None or constraints.price_max is not None):
             matched.append(f"price {format_price(product)} within your budget")
         parts = [f"it matches {', '.join(matched)}" if matched else f"it is close to \"{constraints.query_text() or product.title}\""]
         profile = services.personalised.profile(customer_context(tracker))
         learned = []
-        for attribute in ATTRIBUTES:
-            value = getattr(product, attribute)
-            weight = profile.attribute_weights.get((attribute, value), 0.0) if value else 0.0
+        for spec in learned_attributes():
+            value, weight = preference_weight(profile, spec, product)
             if weight >= 0.5:
-                learned.append(f"you reacted well to {ATTRIBUTE_LABELS[attribute]} {value}")
+                learned.append(f"you reacted well to {spec.label} {value}")
             elif weight <= -0.5:
-                learned.append(f"it ranked lower because you turned down {ATTRIBUTE_LABELS[attribute]} {value}")
+                learned.append(f"it ranked lower because you turned down {spec.label} {value}")
         embedding = services.retriever.embedding(product.id)
         if embedding is not None and profile.liked_vector is not None and float(embedding @ profile.liked_vector) > 0.6:
             learned.append("it is similar to products you liked")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,33 +13,45 @@ from rasa_sdk.types import DomainDict
 
 from actions.guard import customer_safe
 from actions.references import Resolution, resolve
-from actions.rendering import format_price, quick_reply, send_products
-from actions.results import to_filters
+from actions.rendering import format_price, quick_reply
+from actions.results import NO_LONGER_AVAILABLE, show_view
 from actions.services import Services, get_services
-from actions.state import SearchState, customer_context, latest_entities, latest_text
-from retrieval import Filters, Product
+from actions.state import SearchState, customer_context, latest_entities, latest_intent, latest_text
+from retrieval import Product
+from retrieval.attributes import PRICE, REGISTRY
 from retrieval.feedback import Reaction
 
 FOCUS_SLOT = "focused_product"
+DETAIL_ATTRIBUTES = tuple(spec for spec in REGISTRY if spec.field and spec is not PRICE)
+MAX_CHOICES = 5
+NOTHING_ON_SCREEN = "Which product do you mean? Search for something first and then say e.g. \"the second one\"."
 
 
-def _context(tracker: Tracker, services: Services) -> tuple[SearchState, list[Product], Product | None]:
-    state = SearchState.from_tracker(tracker)
-    shown = services.retriever.get_many(state.shown)
+def _focused(tracker: Tracker, services: Services) -> Product | None:
     focused_id = tracker.get_slot(FOCUS_SLOT)
-    focused = services.retriever.get(str(focused_id)) if focused_id else None
-    return state, shown, focused
+    return services.retriever.get(str(focused_id)) if isinstance(focused_id, (str, int)) and focused_id != "" else None
 
 
-def _resolve(tracker: Tracker, services: Services, wanted: int = 1) -> tuple[SearchState, Resolution]:
-    state, shown, focused = _context(tracker, services)
+def resolve_reference(tracker: Tracker, services: Services, wanted: int = 1) -> tuple[SearchState, Resolution]:
+    """The conversation's state and the products the latest message refers to.
+
+    Cards of products that have since left the catalog keep their place on screen, so positions
+    still count as the customer sees them; referring to one answers that it is no longer available.
+    """
+    state = SearchState.from_tracker(tracker)
     entities = latest_entities(tracker)
     # Card buttons name products by id; they may have scrolled off the current page.
-    named = [str(e.get("value")) for e in entities if e.get("entity") == "product_id"]
-    known = {p.id for p in shown}
-    shown = shown + services.retriever.get_many([pid for pid in named if pid not in known])
-    page_start = state.page * services.settings.page_size + 1
-    return state, resolve(shown, focused, entities, latest_text(tracker), page_start=page_start, wanted=wanted)
+    named_ids = [str(e.get("value")) for e in entities if e.get("entity") == "product_id"]
+    if named_ids:
+        named = services.retriever.get_many(named_ids)
+        return state, Resolution(products=named) if named else Resolution(problem=NO_LONGER_AVAILABLE)
+    shown = [services.retriever.get(pid) or Product(id=pid, title="(no longer available)") for pid in state.shown]
+    resolution = resolve(shown, _focused(tracker, services), entities, latest_text(tracker),
+                         first_position=state.first_position, wanted=wanted)
+    if any(services.retriever.get(p.id) is None for p in resolution.products):
+        return state, Resolution(problem=NO_LONGER_AVAILABLE)
+    resolution.candidates = [p for p in resolution.candidates if services.retriever.get(p.id) is not None]
+    return state, resolution
 
 
 def record_reaction(tracker: Tracker, services: Services, kind: Reaction, product_id: str, state: SearchState) -> None:
@@ -48,40 +62,63 @@ def record_reaction(tracker: Tracker, services: Services, kind: Reaction, produc
     )
 
 
-def ask_which(dispatcher: CollectingDispatcher, resolution: Resolution) -> list[EventType]:
-    """A clarifying question when a reference matches several products (or none is on screen)."""
-    if not resolution.ambiguous:
-        dispatcher.utter_message(text="Which product do you mean? Search for something first and then say e.g. \"the second one\".")
+def ask_which(dispatcher: CollectingDispatcher, tracker: Tracker, state: SearchState, resolution: Resolution) -> list[EventType]:
+    """Ask which product is meant; each button names its product by id and repeats the customer's intent.
+
+    So "add the blue one to my cart" with two blue products on screen offers two "add to cart"
+    buttons, each for one exact product, never a position that could point elsewhere.
+    """
+    if not resolution.candidates:
+        dispatcher.utter_message(text=resolution.problem or NOTHING_ON_SCREEN)
         return []
-    options = [quick_reply(f"#{i + 1} {p.title[:40]}", f'/select_item{{"ordinal": "{i + 1}"}}') for i, p in enumerate(resolution.ambiguous[:5])]
-    dispatcher.utter_message(text="Which one do you mean?", buttons=options)
+    intent = latest_intent(tracker) or "select_item"
+    if intent.startswith("nlu_") or intent in ("out_of_scope",):
+        intent = "select_item"
+    positions = {pid: state.first_position + i for i, pid in enumerate(state.shown)}
+    options = []
+    for product in resolution.candidates[:MAX_CHOICES]:
+        number = positions.get(product.id)
+        label = f"#{number} {product.title[:40]}" if number else product.title[:44]
+        options.append(quick_reply(label, f"/{intent}{json.dumps({'product_id': product.id})}"))
+    lead = f"{resolution.problem} " if resolution.problem else ""
+    dispatcher.utter_message(text=f"{lead}Which one do you mean?", buttons=options)
     return []
 
 
 def describe_product(product: Product) -> str:
+    """The product's title, price and every registered attribute it has, in one paragraph."""
     facts = [f"{product.title} — {format_price(product)}."]
-    details = [
-        ("Brand", product.brand), ("Type", product.product_type), ("Colour", product.colour), ("For", product.gender),
-        ("Occasion", product.usage), ("Season", product.season), ("Sizes", ", ".join(product.sizes)),
-    ]
-    facts += [f"{label}: {value}." for label, value in details if value]
+    facts += [f"{spec.title}: {spec.display(product)}." for spec in DETAIL_ATTRIBUTES if spec.display(product)]
     return " ".join(facts)
 
 
-class ActionSelectProduct(Action):
+class ReferringAction(Action, ABC):
+    """An action about one product the customer refers to; when the reference is unclear it asks which one."""
+
+    @customer_safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Resolve the reference, then act on the product (``act``), or ask which product is meant."""
+        services = get_services()
+        state, resolution = resolve_reference(tracker, services)
+        if not resolution.products:
+            return ask_which(dispatcher, tracker, state, resolution)
+        return self.act(dispatcher, tracker, services, state, resolution.products[0])
+
+    @abstractmethod
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, state: SearchState,
+            product: Product) -> list[EventType]:
+        """What the action does with the product the customer meant."""
+
+
+class ActionSelectProduct(ReferringAction):
     """Focus on the product the customer points at ("the second one")."""
 
     def name(self) -> str:
         return "action_select_product"
 
-    @customer_safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, state: SearchState,
+            product: Product) -> list[EventType]:
         """Resolve the reference and show that product's details."""
-        services = get_services()
-        state, resolution = _resolve(tracker, services)
-        if not resolution.products:
-            return ask_which(dispatcher, resolution)
-        product = resolution.products[0]
         record_reaction(tracker, services, Reaction.SELECT, product.id, state)
         dispatcher.utter_message(
             text=describe_product(product),
@@ -94,26 +131,22 @@ class ActionSelectProduct(Action):
         return [SlotSet(FOCUS_SLOT, product.id)]
 
 
-class ActionProductDetails(Action):
+class ActionProductDetails(ReferringAction):
     """Answer a question about a product from the catalog ("what sizes?", "other colours?")."""
 
     def name(self) -> str:
         return "action_product_details"
 
-    @customer_safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, state: SearchState,
+            product: Product) -> list[EventType]:
         """Answer the asked attribute, or give the full description."""
-        services = get_services()
-        state, resolution = _resolve(tracker, services)
-        if not resolution.products:
-            return ask_which(dispatcher, resolution)
-        product = resolution.products[0]
         record_reaction(tracker, services, Reaction.DETAILS, product.id, state)
         attribute = " ".join(str(e.get("value")) for e in latest_entities(tracker) if e.get("entity") == "attribute").lower()
         text = f"{attribute} {latest_text(tracker).lower()}"
         if "colour" in text or "color" in text:
-            self._other_colours(dispatcher, services, product)
-        elif "size" in text:
+            state.view, state.anchor, state.page = "colours", product.id, 0
+            return [SlotSet(FOCUS_SLOT, product.id), *show_view(dispatcher, services, state, customer_context(tracker))]
+        if "size" in text:
             sizes = ", ".join(product.sizes)
             dispatcher.utter_message(text=f"{product.title} comes in sizes {sizes}." if sizes else f"The catalog lists no sizes for {product.title}.")
         elif "price" in text or "cost" in text or "much" in text:
@@ -129,21 +162,6 @@ class ActionProductDetails(Action):
             dispatcher.utter_message(text=describe_product(product))
         return [SlotSet(FOCUS_SLOT, product.id)]
 
-    @staticmethod
-    def _other_colours(dispatcher: CollectingDispatcher, services: Services, product: Product) -> None:
-        filters = Filters(
-            product_types=[product.product_type] if product.product_type else [],
-            genders=[product.gender] if product.gender else [],
-            brands=[product.brand] if product.brand else [],
-            exclude_colours=[product.colour] if product.colour else [],
-        )
-        hits = services.retriever.search(product.title, filters=filters, top_k=5)
-        if not hits:
-            dispatcher.utter_message(text=f"I don't have {product.title} in other colours.")
-            return
-        colours = sorted({h.product.colour for h in hits if h.product.colour})
-        send_products(dispatcher, f"Similar {product.brand or ''} {product.product_type or 'items'} in {', '.join(colours)}:".replace("  ", " "), hits)
-
 
 class ActionCompareProducts(Action):
     """Compare two products on screen side by side."""
@@ -155,14 +173,14 @@ class ActionCompareProducts(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Resolve two products (two references, or one plus the focused one) and compare them."""
         services = get_services()
-        state, resolution = _resolve(tracker, services, wanted=2)
+        state, resolution = resolve_reference(tracker, services, wanted=2)
+        if resolution.problem and not resolution.products and resolution.candidates:
+            return ask_which(dispatcher, tracker, state, resolution)
         products = list(resolution.products)
         if len(products) < 2:
-            focused_id = tracker.get_slot(FOCUS_SLOT)
-            shown = services.retriever.get_many(state.shown)
-            pool = ([services.retriever.get(str(focused_id))] if focused_id else []) + shown
-            for candidate in pool:
-                if candidate is not None and candidate not in products:
+            focused = _focused(tracker, services)
+            for candidate in [*([focused] if focused else []), *services.retriever.get_many(state.shown)]:
+                if candidate not in products:
                     products.append(candidate)
                 if len(products) == 2:
                     break
@@ -175,15 +193,10 @@ class ActionCompareProducts(Action):
 
 
 def comparison_rows(first: Product, second: Product) -> list[tuple[str, str, str]]:
-    rows = [
-        ("Price", format_price(first), format_price(second)),
-        ("Brand", first.brand or "—", second.brand or "—"),
-        ("Type", first.product_type or "—", second.product_type or "—"),
-        ("Colour", first.colour or "—", second.colour or "—"),
-        ("For", first.gender or "—", second.gender or "—"),
-        ("Occasion", first.usage or "—", second.usage or "—"),
-        ("Sizes", ", ".join(first.sizes) or "—", ", ".join(second.sizes) or "—"),
-    ]
+    """Price, then every registered attribute, for two products ("—" where one has none)."""
+    rows = [(PRICE.title, format_price(first), format_price(second))]
+    rows += [(spec.title, spec.display(first) or "—", spec.display(second) or "—") for spec in DETAIL_ATTRIBUTES
+             if spec.display(first) or spec.display(second)]
     return rows
 
 
@@ -204,28 +217,15 @@ def comparison_payload(first: Product, second: Product) -> dict[str, Any]:
             "rows": [list(row) for row in comparison_rows(first, second)]}
 
 
-class ActionMoreLikeThis(Action):
+class ActionMoreLikeThis(ReferringAction):
     """Show products similar to the one the customer points at."""
 
     def name(self) -> str:
         return "action_more_like_this"
 
-    @customer_safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Nearest neighbours of the referenced product, within the customer's constraints."""
-        services = get_services()
-        state, resolution = _resolve(tracker, services)
-        if not resolution.products:
-            return ask_which(dispatcher, resolution)
-        anchor = resolution.products[0]
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, state: SearchState,
+            anchor: Product) -> list[EventType]:
+        """Nearest neighbours of the referenced product, within the customer's constraints; they become the list on screen."""
         record_reaction(tracker, services, Reaction.MORE_LIKE_THIS, anchor.id, state)
-        filters = to_filters(state.constraints, [anchor.id])
-        filters.product_types = [anchor.product_type] if anchor.product_type else filters.product_types
-        hits = services.retriever.similar(anchor.id, filters=filters, top_k=services.settings.page_size)
-        if not hits:
-            dispatcher.utter_message(text=f"I couldn't find anything close to {anchor.title} within your constraints.")
-            return [SlotSet(FOCUS_SLOT, anchor.id)]
-        send_products(dispatcher, f"More like {anchor.title}:", hits)
-        state.shown = [hit.product.id for hit in hits]
-        state.page = 0
-        return [SlotSet(FOCUS_SLOT, anchor.id), state.to_event()]
+        state.view, state.anchor, state.page = "similar", anchor.id, 0
+        return [SlotSet(FOCUS_SLOT, anchor.id), *show_view(dispatcher, services, state, customer_context(tracker))]

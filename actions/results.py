@@ -1,6 +1,11 @@
-"""Running a search for the current state and presenting the page, relaxing constraints if needed.
+"""Showing a list of products and keeping the state in step with what is on the customer's screen.
 
-Shared by every action that shows products (new search, refinements, more pages, "more like this").
+Three kinds of list ("views"): a search page for the constraints (relaxing them when nothing
+matches), products similar to one, and another product's other colours. Every action that shows,
+pages or refreshes a list comes through here, so the ids on screen, their first card number and
+the view they belong to are always what the customer sees: "the second one" after "more like
+this" means the second similar product, and a thumbs-down there refreshes the similar products,
+not the old search.
 """
 
 from __future__ import annotations
@@ -10,52 +15,107 @@ import logging
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.constraints import Constraints, relax_once
+from actions.constraints import relax_once
 from actions.rendering import RESULT_QUICK_REPLIES, send_products
 from actions.services import Services
 from actions.state import SearchState
-from retrieval import Filters, Hit
+from retrieval import Filters, Hit, Product
+from retrieval.attributes import attribute
 from retrieval.personalise import CustomerContext
 
 logger = logging.getLogger(__name__)
 MAX_RELAXATIONS = 4
-
-
-def to_filters(constraints: Constraints, excluded_ids: list[str] | None = None) -> Filters:
-    """The hard filters the retriever applies (materials and keywords only steer the ranking)."""
-    return Filters(
-        product_types=list(constraints.product_types),
-        colours=list(constraints.colours),
-        genders=list(constraints.genders),
-        brands=list(constraints.brands),
-        sizes=list(constraints.sizes),
-        usages=list(constraints.usages),
-        seasons=list(constraints.seasons),
-        price_min=constraints.price_min,
-        price_max=constraints.price_max,
-        exclude_colours=list(constraints.exclude_colours),
-        exclude_brands=list(constraints.exclude_brands),
-        exclude_product_types=list(constraints.exclude_product_types),
-        exclude_ids=list(excluded_ids or []),
-    )
+END_OF_RESULTS = "That's everything I have for this search. Try changing a constraint, e.g. another colour or a higher budget."
+NO_LONGER_AVAILABLE = "Sorry, that product is no longer available."
+NOTHING_FOUND = "I couldn't find anything matching that, even after loosening the search. Could you describe it differently?"
+COLOUR = attribute("colour")
+SAME_PRODUCT_LINE = tuple(attribute(name) for name in ("product_type", "gender", "brand"))
 
 
 def search_page(services: Services, state: SearchState, context: CustomerContext) -> list[Hit]:
     """One page of results for the state's constraints and page number, personalised."""
     size = services.settings.page_size
     return services.personalised.search(
-        state.constraints.query_text() or "popular products",
-        to_filters(state.constraints),
-        context=context,
-        top_k=size,
-        offset=state.page * size,
+        state.constraints.query_text() or "popular products", state.constraints.to_filters(),
+        context=context, top_k=size, offset=state.page * size,
     )
+
+
+def similar_filters(state: SearchState, anchor: Product) -> Filters:
+    """The customer's constraints, with the anchor's own kind of product."""
+    filters = state.constraints.to_filters()
+    if anchor.product_type:
+        filters.include["product_type"] = [anchor.product_type]
+    return filters
+
+
+def colour_filters(anchor: Product, *, same_brand: bool = True) -> Filters:
+    """Same kind and target group as the anchor (and brand, first), in any colour but its own."""
+    line = [spec for spec in SAME_PRODUCT_LINE if same_brand or spec.name != "brand"]
+    include = {spec.name: list(spec.values_of(anchor)) for spec in line if spec.values_of(anchor)}
+    exclude = {COLOUR.name: list(COLOUR.values_of(anchor))} if COLOUR.values_of(anchor) else {}
+    return Filters(include=include, exclude=exclude)
+
+
+def view_page(services: Services, state: SearchState, context: CustomerContext, anchor: Product | None) -> list[Hit]:
+    """The products of the state's view at its page."""
+    size = services.settings.page_size
+    if state.view == "similar" and anchor is not None:
+        return services.personalised.similar(anchor.id, similar_filters(state, anchor), context=context, top_k=size, offset=state.page * size)
+    if state.view == "colours" and anchor is not None:
+        same_brand = services.personalised.search(anchor.title, colour_filters(anchor), context=context, top_k=size, offset=state.page * size)
+        if same_brand or state.page > 0:
+            return same_brand
+        return services.personalised.search(anchor.title, colour_filters(anchor, same_brand=False), context=context, top_k=size)
+    return search_page(services, state, context)
+
+
+def view_intro(state: SearchState, anchor: Product | None, hits: list[Hit], first: int) -> str:
+    last = first + len(hits) - 1
+    if state.view == "similar" and anchor is not None:
+        return f"More like {anchor.title}:" if state.page == 0 else f"More like {anchor.title} ({first}–{last}):"
+    if state.view == "colours" and anchor is not None:
+        colours = ", ".join(sorted({v for h in hits for v in COLOUR.values_of(h.product)}))
+        if all(h.product.brand == anchor.brand for h in hits):
+            kind = " ".join(v for v in (anchor.brand, anchor.product_type) if v) or "items"
+            return f"Similar {kind} in {colours}:"
+        return f"I don't have {anchor.title} in other colours; here are similar {anchor.product_type or 'items'} in {colours}:"
+    label = "Here are" if state.page == 0 else "Here are more"
+    return f"{label} results {first}–{last} for {state.constraints.describe()}."
+
+
+def show_view(dispatcher: CollectingDispatcher, services: Services, state: SearchState, context: CustomerContext,
+              *, lead: str = "") -> list[EventType]:
+    """Show the state's view at its page; a search view relaxes constraints when nothing matches."""
+    if state.view == "search":
+        return present_results(dispatcher, services, state, context, lead=lead)
+    anchor = services.retriever.get(state.anchor) if state.anchor else None
+    hits = view_page(services, state, context, anchor)
+    if not hits:
+        if state.page > 0:
+            state.page -= 1
+            dispatcher.utter_message(text=" ".join(filter(None, [lead, "That's all the similar products I have."])))
+        elif anchor is None:
+            dispatcher.utter_message(text=" ".join(filter(None, [lead, NO_LONGER_AVAILABLE])))
+        else:
+            dispatcher.utter_message(text=" ".join(filter(None, [lead, f"I couldn't find anything else close to {anchor.title}."])))
+        return [state.to_event()]
+    first = state.page * services.settings.page_size + 1
+    intro = " ".join(filter(None, [lead, view_intro(state, anchor, hits, first)]))
+    send_products(dispatcher, intro, hits, first_position=first, constraints_text=state.constraints.describe(),
+                  quick_replies=RESULT_QUICK_REPLIES)
+    state.show([h.product.id for h in hits], view=state.view, first_position=first, anchor=state.anchor)
+    return [state.to_event()]
 
 
 def present_results(
     dispatcher: CollectingDispatcher, services: Services, state: SearchState, context: CustomerContext, *, lead: str = ""
 ) -> list[EventType]:
-    """Search, relax the least important constraint while nothing matches, and show the page."""
+    """Search, relax constraints while nothing matches (the newest one last), and show the page.
+
+    When a later page is empty the cards already on screen stay referable: the state keeps them.
+    """
+    state.view, state.anchor = "search", None
     hits = search_page(services, state, context)
     dropped: list[str] = []
     while not hits and state.page == 0 and len(dropped) < MAX_RELAXATIONS:
@@ -69,20 +129,20 @@ def present_results(
     state.searched = True
     if not hits:
         if state.page > 0:
-            dispatcher.utter_message(text="That's everything I have for this search. Try changing a constraint, e.g. another colour or a higher budget.")
+            state.page -= 1
+            dispatcher.utter_message(text=" ".join(filter(None, [lead, END_OF_RESULTS])))
         else:
-            dispatcher.utter_message(text="I couldn't find anything matching that, even after loosening the search. Could you describe it differently?")
-        state.shown = []
+            dispatcher.utter_message(text=" ".join(filter(None, [lead, NOTHING_FOUND])))
+            state.show([], view="search")
         return [state.to_event()]
 
     size = services.settings.page_size
     first = state.page * size + 1
-    summary = state.constraints.describe()
     parts = [lead] if lead else []
     if dropped:
         parts.append(f"Nothing matched everything, so I dropped {' and then '.join(dropped)}.")
-    label = "Here are" if state.page == 0 else "Here are more"
-    parts.append(f"{label} results {first}–{first + len(hits) - 1} for {summary}.")
+    parts.append(view_intro(state, None, hits, first))
+    summary = state.constraints.describe()
     send_products(dispatcher, " ".join(parts), hits, first_position=first, constraints_text=summary, quick_replies=RESULT_QUICK_REPLIES)
-    state.shown = [hit.product.id for hit in hits]
+    state.show([hit.product.id for hit in hits], view="search", first_position=first)
     return [state.to_event()]

@@ -10,9 +10,10 @@ from rasa_sdk.types import DomainDict
 from actions.constraints import apply_entities, change_price, remove_constraints, start_new_search
 from actions.guard import customer_safe
 from actions.rendering import quick_reply
-from actions.results import present_results
+from actions.results import present_results, show_view
 from actions.services import get_services
-from actions.state import SearchState, customer_context, latest_entities, latest_text
+from actions.state import SearchState, customer_context, latest_entities, latest_intent, latest_text
+from retrieval.attributes import PRODUCT_TYPE
 
 CATEGORY_SUGGESTIONS = [
     quick_reply("T-shirts", '/search_product{"product_type": "tshirts"}'),
@@ -35,8 +36,8 @@ class ActionSearchProducts(Action):
         services = get_services()
         state = SearchState.from_tracker(tracker)
         entities = latest_entities(tracker)
-        constraints = start_new_search(state.constraints, entities, services.retriever.canonicalise)
-        if constraints.is_empty() or (not entities and not constraints.product_types):
+        constraints = start_new_search(state.constraints, entities, services.retriever.canonical_values, latest_text(tracker))
+        if constraints.is_empty() or (not entities and not constraints.values(PRODUCT_TYPE.name)):
             dispatcher.utter_message(text="Happy to help! What kind of product are you looking for?", buttons=CATEGORY_SUGGESTIONS)
             return []
         return present_results(dispatcher, services, SearchState(constraints=constraints), customer_context(tracker))
@@ -53,12 +54,16 @@ class ActionRefineSearch(Action):
         """Update the constraints according to the intent and show the new first page."""
         services = get_services()
         state = SearchState.from_tracker(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         entities = latest_entities(tracker)
         lead = ""
         if intent == "remove_constraint":
-            state.constraints, removed = remove_constraints(state.constraints, entities, services.retriever.canonicalise)
-            lead = f"OK, I removed {', '.join(removed)}." if removed else "I'm not sure which constraint to drop, so I kept them all."
+            removal = remove_constraints(state.constraints, entities, services.retriever.canonical_values, latest_text(tracker))
+            if removal.started_over:
+                dispatcher.utter_message(text="OK, let's start over. What are you looking for?", buttons=CATEGORY_SUGGESTIONS)
+                return [SearchState().to_event()]
+            state.constraints = removal.constraints
+            lead = f"OK, I removed {', '.join(removal.removed)}." if removal.removed else "I'm not sure which constraint to drop, so I kept them all."
         elif intent == "change_price":
             shown = [p.price for p in services.retriever.get_many(state.shown) if p.price is not None]
             before = (state.constraints.price_min, state.constraints.price_max)
@@ -66,7 +71,7 @@ class ActionRefineSearch(Action):
             if before == (state.constraints.price_min, state.constraints.price_max):
                 lead = "Tell me a budget, e.g. \"under 50\" or \"between 20 and 40\"."
         else:
-            state.constraints = apply_entities(state.constraints, entities, services.retriever.canonicalise)
+            state.constraints = apply_entities(state.constraints, entities, services.retriever.canonical_values)
         if not state.searched and state.constraints.is_empty():
             dispatcher.utter_message(text="What kind of product are you looking for?", buttons=CATEGORY_SUGGESTIONS)
             return [state.to_event()]
@@ -88,7 +93,7 @@ class ActionShowMore(Action):
             dispatcher.utter_message(text="Let's start a search first: what are you looking for?", buttons=CATEGORY_SUGGESTIONS)
             return []
         state.page += 1
-        return present_results(dispatcher, get_services(), state, customer_context(tracker))
+        return show_view(dispatcher, get_services(), state, customer_context(tracker))
 
 
 class ActionShowConstraints(Action):

@@ -73,12 +73,6 @@ def get_services() -> Services:
     return _services
 
 
-def set_services(services: Services | None) -> None:
-    """Install prepared services (tests and benchmarks use their own catalog)."""
-    global _services
-    _services = services
-
-
 def warm_up() -> None:
     """Load everything now and run one query so the first customer turn is fast."""
     try:

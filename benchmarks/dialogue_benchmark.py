@@ -22,8 +22,8 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.chat_client import ChatSession, percentile  # noqa: E402
+from shop.ops.stack import Stack, free_port, latest_model  # noqa: E402
 from shop.settings import REPO_ROOT, Settings, get_settings  # noqa: E402
-from shop.stack import Stack, free_port, latest_model  # noqa: E402
 
 SCRIPT = [
     "hi",

@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.chat_client import ChatSession  # noqa: E402
 from retrieval import Product, Retriever  # noqa: E402
+from shop.ops.stack import Stack, free_port, latest_model  # noqa: E402
 from shop.settings import REPO_ROOT, Settings, get_settings  # noqa: E402
-from shop.stack import Stack, free_port, latest_model  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 COMPARED = ("colour", "brand", "usage", "gender", "season")

@@ -139,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.duration <= 0 or not levels or min(levels) < 1:
         parser.error("--duration must be > 0 and --levels positive integers, e.g. 20,50")
 
+    from shop.ops.stack import Stack, StackError, latest_model
     from shop.settings import get_settings
-    from shop.stack import Stack, StackError, latest_model
 
     settings = get_settings()
     mode = "url" if args.url else ("embedded" if args.embedded else "production")
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             model = args.model or (None if mode == "url" else latest_model())
             if mode == "production":
-                from shop.prod import ProdStack
+                from shop.ops.prod import ProdStack
 
                 prod_settings = settings.model_copy(update={"var_dir": settings.var_dir / "prod"})
                 print("starting production mode (PostgreSQL, Redis, 2 Rasa replicas, 2 action workers, nginx) ...", flush=True)

@@ -60,7 +60,7 @@ def service_app(folder: Path) -> Any:
 
 def _start_service(folder: Path, port: int, log_path: Path) -> Any:
     """uvicorn serving :func:`service_app` in its own process, as the ML environment would run it."""
-    from shop.stack import Server
+    from shop.ops.stack import Server
 
     code = (
         "import sys, uvicorn; sys.path.insert(0, sys.argv[1]); from benchmarks.nlu_serving import service_app; "
@@ -87,7 +87,7 @@ def main() -> int:
     from benchmarks.nlu_benchmark import extract_onnx_folder
     from nlu.data import iter_rasa_nlu
     from nlu.runtime import JointNluRuntime
-    from shop.stack import free_port, latest_model
+    from shop.ops.stack import free_port, latest_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=None, help="Rasa model archive (default: newest in models/)")

@@ -171,17 +171,18 @@ def bench_scale(n: int, nq: int) -> tuple[dict[str, Any], dict[str, Any]]:
     started = time.perf_counter()
     vectors, attrs, centres = synthetic_catalog(n, 384)
     row_ids = np.arange(n, dtype=np.int64)
-    table = AttributeTable(row_ids, attrs, attrs["price"], [()] * n, [])
+    columns = {name: values for name, values in attrs.items() if name != "price"}
+    table = AttributeTable(row_ids, columns, attrs["price"], [])
     print(f"scale: {n} vectors generated in {time.perf_counter() - started:.0f} s")
     rng = np.random.default_rng(1)
     queries = centres[rng.integers(0, len(centres), nq)] + 1.2 * rng.standard_normal((nq, 384), dtype=np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     filter_classes = {
-        "gender (~45%)": Filters(genders=["Men"]),
-        "gender+price (~20%)": Filters(genders=["Women"], price_min=50, price_max=200),
-        "colour+price (~9%)": Filters(colours=["colour1", "colour2"], price_max=100),
-        "type (~2.5%)": Filters(product_types=["type7"]),
-        "type+colour (~0.5%)": Filters(product_types=["type3"], colours=["colour0"], exclude_colours=["colour1"]),
+        "gender (~45%)": Filters.where(gender=["Men"]),
+        "gender+price (~20%)": Filters.where(gender=["Women"], price_min=50, price_max=200),
+        "colour+price (~9%)": Filters.where(colour=["colour1", "colour2"], price_max=100),
+        "type (~2.5%)": Filters.where(product_type=["type7"]),
+        "type+colour (~0.5%)": Filters.where(product_type=["type3"], colour=["colour0"], exclude={"colour": ["colour1"]}),
     }
     names = list(filter_classes)
     query_filter = [names[i % len(names)] for i in range(nq)]

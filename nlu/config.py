@@ -16,6 +16,7 @@ T = TypeVar("T")
 CONFIG_FILE = "nlu_config.json"
 ONNX_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
+VOCABULARY_FILE = "vocabulary.json"  # the shop words the spelling corrector prefers (nlu.spelling)
 
 
 @dataclass

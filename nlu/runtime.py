@@ -1,8 +1,10 @@
 """ONNX inference of the joint model: text -> intent ranking + normalised entities.
 
 Imports only numpy, onnxruntime, tokenizers and the standard library (plus the stdlib-only
-``nlu.text``/``nlu.normalise``/``nlu.config``/``nlu.pieces``) so that the Rasa component can
-run it inside ``.venv-rasa`` with no torch.
+``nlu.text``/``nlu.normalise``/``nlu.config``/``nlu.pieces``, and symspellpy for ``nlu.spelling``) so
+that the Rasa component can run it inside ``.venv-rasa`` with no torch. Words are spell-corrected
+before the model reads them (when the model folder has a vocabulary); entity offsets still point
+into the customer's own text, and entity values come from the corrected words.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import numpy as np
 import onnxruntime as ort
 
 from nlu.bio import BioDecoder
-from nlu.config import CONFIG_FILE, ONNX_FILE, TOKENIZER_FILE, ExportInfo, load_export_info
+from nlu.config import CONFIG_FILE, ONNX_FILE, TOKENIZER_FILE, VOCABULARY_FILE, ExportInfo, load_export_info
 from nlu.normalise import normalise_value
 from nlu.pieces import encode_words, load_tokenizer
+from nlu.spelling import SpellingCorrector
 from nlu.text import Word, split_words
 
 
@@ -45,15 +48,17 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def decode_entities(text: str, words: Sequence[Word], tags: Sequence[str], confidences: Sequence[float]) -> list[dict[str, Any]]:
+def decode_entities(text: str, words: Sequence[Word], tags: Sequence[str], confidences: Sequence[float],
+                    read_as: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """BIO tags over words -> entity dicts with char offsets, role and normalised value.
 
     An ``I-`` tag that does not continue an entity of the same label starts a new one, so a
-    slightly inconsistent tag sequence still yields entities.
+    slightly inconsistent tag sequence still yields entities. ``read_as`` gives each word as the
+    model read it (spell-corrected); values are normalised from those, offsets stay in ``text``.
     """
     entities: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
-    for word, tag, conf in zip(words, tags, confidences, strict=True):
+    for index, (word, tag, conf) in enumerate(zip(words, tags, confidences, strict=True)):
         prefix, _, label = tag.partition("-")
         if tag == "O" or not label:
             current = None
@@ -61,18 +66,24 @@ def decode_entities(text: str, words: Sequence[Word], tags: Sequence[str], confi
         if prefix == "I" and current is not None and current["label"] == label:
             current["end"] = word.end
             current["confs"].append(conf)
+            current["last"] = index
             continue
-        current = {"label": label, "start": word.start, "end": word.end, "confs": [conf]}
+        current = {"label": label, "start": word.start, "end": word.end, "confs": [conf], "first": index}
         entities.append(current)
     result = []
     for span in entities:
         entity, _, role = span["label"].partition(".")
         surface = text[span["start"] : span["end"]]
+        read = surface
+        if read_as is not None:
+            first, last = span["first"], span.get("last", span["first"])
+            if any(read_as[i] != words[i].text for i in range(first, last + 1)):
+                read = " ".join(read_as[first : last + 1])
         item: dict[str, Any] = {
             "entity": entity,
             "start": span["start"],
             "end": span["end"],
-            "value": normalise_value(entity, surface),
+            "value": normalise_value(entity, read),
             "text": surface,
             "confidence_entity": float(min(span["confs"])),
         }
@@ -99,9 +110,17 @@ class JointNluRuntime:
         self.intents = self.info.model.intent_labels
         self.slots = self.info.model.slot_labels
         self.decoder = BioDecoder(self.slots, constrained=True)
+        vocabulary = folder / VOCABULARY_FILE
+        self.speller = SpellingCorrector.load(vocabulary) if vocabulary.is_file() else None
 
-    def predict_words(self, words: Sequence[str]) -> WordPrediction:
-        """Intent probabilities and one tag (+ its probability) per word."""
+    def corrected(self, words: Sequence[str]) -> list[str]:
+        """The words with misspellings corrected (unchanged when the model has no vocabulary)."""
+        return [self.speller.correct(w) for w in words] if self.speller is not None else list(words)
+
+    def predict_words(self, words: Sequence[str], *, correct: bool = True) -> WordPrediction:
+        """Intent probabilities and one tag (+ its probability) per word; words are spell-corrected first."""
+        if correct:
+            words = self.corrected(words)
         ids, word_ids = encode_words(self.tokenizer, words, self.info.model.max_len)
         feed = {
             "input_ids": np.asarray([ids], dtype=np.int64),
@@ -114,8 +133,9 @@ class JointNluRuntime:
     def parse(self, text: str, ranking_size: int = 10) -> Parse:
         """Intent, ranking (highest first) and entities of one message."""
         words = split_words(text)
-        pred = self.predict_words([w.text for w in words])
+        read_as = self.corrected([w.text for w in words])
+        pred = self.predict_words(read_as, correct=False)
         order = np.argsort(-pred.intent_probs)[:ranking_size]
         ranking = [{"name": self.intents[i], "confidence": float(pred.intent_probs[i])} for i in order]
-        entities = decode_entities(text, words, pred.tags, pred.tag_confidences) if words else []
+        entities = decode_entities(text, words, pred.tags, pred.tag_confidences, read_as) if words else []
         return Parse(intent=dict(ranking[0]), intent_ranking=ranking, entities=entities)

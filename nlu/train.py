@@ -35,6 +35,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: all epochs)")
     parser.add_argument("--no-int8", action="store_true", help="keep the fp32 graph without trying int8")
+    parser.add_argument("--noise-rate", type=float, default=0.0,
+                        help="share of examples trained as typed with typos and then spell-corrected (as at inference)")
     return parser.parse_args(argv)
 
 
@@ -49,8 +51,10 @@ def _encoder_dir(arg: Path | None) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Train, export, score; prints a JSON summary as the last line."""
     args = _args(argv)
-    from nlu.config import ExportInfo, ModelConfig, TrainConfig
+    from nlu.config import VOCABULARY_FILE, ExportInfo, ModelConfig, TrainConfig
     from nlu.data import label_sets, load_examples
+    from nlu.noise import with_typing_noise
+    from nlu.spelling import SpellingCorrector
 
     try:
         examples = load_examples(args.data)
@@ -83,9 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     torch.manual_seed(args.seed)
     tokenizer = load_tokenizer(encoder_dir / "tokenizer.json")
-    print(f"nlu.train: {len(examples)} examples, {len(intents)} intents, {len(slots)} slot labels", flush=True)
+    speller = SpellingCorrector.from_texts(" ".join(e.words) for e in examples)
+    args.out.mkdir(parents=True, exist_ok=True)
+    speller.save(args.out / VOCABULARY_FILE)  # before export: the export's own check reads it
+    trained_on = with_typing_noise(examples, speller, args.noise_rate, random.Random(args.seed + 1))
+    print(f"nlu.train: {len(examples)} examples ({args.noise_rate:.0%} typed with typos, then corrected), "
+          f"{len(intents)} intents, {len(slots)} slot labels, {len(speller.domain_counts)} shop words", flush=True)
     model = JointBert(model_config)
-    summary = train(model, encode_examples(examples, tokenizer, model_config), train_config)
+    summary = train(model, encode_examples(trained_on, tokenizer, model_config), train_config)
     check = held_out or random.Random(args.seed).sample(examples, min(400, len(examples)))
     info = ExportInfo(model_config, train_config, metrics={"train_seconds": summary.seconds, "train_steps": summary.steps})
     started = time.perf_counter()

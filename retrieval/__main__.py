@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from retrieval.attributes import categorical
 from retrieval.errors import RetrievalError
 
 
@@ -21,10 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="search the catalog")
     search.add_argument("query")
     search.add_argument("-k", "--top-k", type=int, default=10)
-    for name in ("type", "colour", "gender", "brand", "size", "usage", "season"):
-        search.add_argument(f"--{name}", action="append", default=[], help=f"hard filter on {name} (repeatable)")
-    search.add_argument("--not-colour", action="append", default=[])
-    search.add_argument("--not-brand", action="append", default=[])
+    for spec in categorical():
+        flag = spec.name.replace("_", "-")
+        if spec.filterable:
+            search.add_argument(f"--{flag}", action="append", default=[], help=f"only products with this {spec.label} (repeatable)")
+        if spec.excludable:
+            search.add_argument(f"--not-{flag}", action="append", default=[], help=f"no products with this {spec.label} (repeatable)")
     search.add_argument("--price-min", type=float)
     search.add_argument("--price-max", type=float)
     sub.add_parser("stats", help="what the store and the index hold")
@@ -65,9 +68,10 @@ def _search(args: argparse.Namespace, settings: object) -> None:
     from retrieval import Filters, Retriever
 
     retriever = Retriever.open(settings)  # type: ignore[arg-type]
-    filters = Filters(product_types=args.type, colours=args.colour, genders=args.gender, brands=args.brand,
-                      sizes=args.size, usages=args.usage, seasons=args.season, price_min=args.price_min,
-                      price_max=args.price_max, exclude_colours=args.not_colour, exclude_brands=args.not_brand)
+    include = {spec.name: getattr(args, spec.name, []) for spec in categorical() if spec.filterable}
+    exclude = {spec.name: getattr(args, f"not_{spec.name}", []) for spec in categorical() if spec.excludable}
+    filters = Filters(include={k: v for k, v in include.items() if v}, exclude={k: v for k, v in exclude.items() if v},
+                      price_min=args.price_min, price_max=args.price_max)
     started = time.perf_counter()
     hits = retriever.search(args.query, filters, top_k=args.top_k)
     elapsed = (time.perf_counter() - started) * 1000

@@ -9,7 +9,7 @@ the simulated-customer benchmark).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from retrieval.feedback import FeedbackStore, Reaction, StoredReaction, hidden_products
@@ -54,7 +54,7 @@ class PersonalisedSearch:
         """One page of results for this customer."""
         reactions = self.store.history(customer_id=context.customer_id)
         hidden = hidden_products(reactions, context.conversation_id) if self.enabled else []
-        filters = replace(filters, exclude_ids=[*filters.exclude_ids, *hidden])
+        filters = filters.excluding_ids(hidden)
         if not self.enabled or not reactions:
             return self.retriever.search(query, filters=filters, top_k=top_k, offset=offset)
         profile = self.profile(context, reactions)
@@ -65,3 +65,8 @@ class PersonalisedSearch:
         extra = self.retriever.search_by_vector(profile.liked_vector, filters, top_k=pool // 2) if profile.liked_vector is not None else []
         ranked = rerank(hits, profile, self.retriever.embedding, weights=self.weights, extra=extra)
         return ranked[offset:offset + top_k]
+
+    def similar(self, product_id: str, filters: Filters, *, context: CustomerContext, top_k: int, offset: int = 0) -> list[Hit]:
+        """Products most like ``product_id``, without those the customer turned down in this conversation."""
+        hidden = hidden_products(self.store.history(customer_id=context.customer_id), context.conversation_id) if self.enabled else []
+        return self.retriever.similar(product_id, filters.excluding_ids(hidden), top_k=offset + top_k)[offset:]

@@ -20,11 +20,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from retrieval.attributes import REGISTRY, Attribute
 from retrieval.feedback import StoredReaction
 from retrieval.types import Hit, Product
-
-ATTRIBUTES = ("brand", "colour", "product_type", "usage", "season")
-ATTRIBUTE_LABELS = {"brand": "brand", "colour": "colour", "product_type": "type", "usage": "occasion", "season": "season"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,20 @@ class Profile:
     @property
     def is_empty(self) -> bool:
         return self.liked_vector is None and self.disliked_vector is None and not self.attribute_weights
+
+
+def learned_attributes() -> tuple[Attribute, ...]:
+    """The registered attributes whose values reactions teach (brand, colour, type, occasion, season)."""
+    return tuple(spec for spec in REGISTRY if spec.learned)
+
+
+def preference_weight(profile: Profile, spec: Attribute, product: Product) -> tuple[str | None, float]:
+    """The product's value of ``spec`` and the learned weight of that value (0 when none was learned)."""
+    for value in spec.values_of(product):
+        weight = profile.attribute_weights.get((spec.name, value), 0.0)
+        if weight:
+            return value, weight
+    return None, 0.0
 
 
 def reaction_weight(reaction: StoredReaction, conversation_id: str, now: datetime, weights: RerankWeights) -> float:
@@ -87,10 +99,9 @@ def build_profile(
                 liked_sum = vector * weight if liked_sum is None else liked_sum + vector * weight
             else:
                 disliked_sum = vector * -weight if disliked_sum is None else disliked_sum - vector * weight
-        for attribute in ATTRIBUTES:
-            value = getattr(product, attribute)
-            if value:
-                attributes[(attribute, value)] += weight
+        for spec in learned_attributes():
+            for value in spec.values_of(product):
+                attributes[(spec.name, value)] += weight
         if weight > 0 and product.price is not None:
             prices.append((product.price, weight))
     return Profile(
@@ -144,14 +155,14 @@ def rerank(
             similarity = float(vector @ profile.disliked_vector)
             score -= weights.disliked * similarity
         attribute_score = 0.0
-        for attribute in ATTRIBUTES:
-            value = getattr(product, attribute)
-            learned = profile.attribute_weights.get((attribute, value), 0.0) if value else 0.0
+        learned_specs = learned_attributes()
+        for spec in learned_specs:
+            value, learned = preference_weight(profile, spec, product)
             if abs(learned) >= 0.5:
                 attribute_score += math.tanh(learned)
                 verb = "liked" if learned > 0 else "turned down"
-                reasons.append(f"you {verb} {ATTRIBUTE_LABELS[attribute]} {value}")
-        score += weights.attributes * attribute_score / len(ATTRIBUTES)
+                reasons.append(f"you {verb} {spec.label} {value}")
+        score += weights.attributes * attribute_score / len(learned_specs)
         score += weights.price * _price_affinity(product.price, profile.liked_prices)
         rescored.append(Hit(product=product, score=score, reasons=reasons))
     rescored.sort(key=lambda h: -h.score)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retrieval import ann
+from retrieval.attributes import catalog_backed
 from retrieval.errors import IndexMissingError, UnknownProductError
 from retrieval.filtering import AttributeTable
 from retrieval.index import VectorIndex, check_manifest
@@ -24,10 +25,6 @@ from retrieval.vocabulary import Vocabulary, fold
 if TYPE_CHECKING:
     from shop.settings import Settings
 
-BOOSTED = ("product_type", "colour", "gender", "usage", "season")
-FILTER_REASONS = (("product_types", "type", "product_type"), ("colours", "colour", "colour"),
-                  ("genders", "gender", "gender"), ("brands", "brand", "brand"), ("usages", "usage", "usage"),
-                  ("seasons", "season", "season"))
 
 
 class Retriever:
@@ -40,11 +37,12 @@ class Retriever:
         self.query_encoder = query_encoder
         self.alpha, self.boost, self.method = alpha, boost, method
         products = snapshot.products
-        self.table = AttributeTable.from_products(snapshot.row_ids, products)
-        self.bm25 = BM25([snapshot.lexical_text(p) for p in products])
-        values = {name: [getattr(p, name) for p in products] for name in ("product_type", "colour", "gender", "brand", "usage", "season")}
-        values["sizes"] = [s for p in products for s in p.sizes]
+        texts = [snapshot.lexical_text(p) for p in products]
+        self.table = AttributeTable.from_products(snapshot.row_ids, products, texts=texts)
+        self.bm25 = BM25(texts)
+        values = {spec.name: [v for p in products for v in spec.values_of(p)] for spec in catalog_backed()}
         self.vocabulary = Vocabulary(values, embed=lambda texts: np.stack([query_encoder.encode_query(t) for t in texts]))
+        self.boosted = tuple(spec for spec in catalog_backed() if spec.boost)
 
     @classmethod
     def open(cls, settings: Settings, *, catalog: str | None = None, query_encoder: Any = None) -> Retriever:
@@ -81,9 +79,9 @@ class Retriever:
         pos = self.table.position_of.get(str(product_id))
         return None if pos is None else self.index.reconstruct(int(self.snapshot.row_ids[pos]))
 
-    def canonicalise(self, field: str, text: str) -> str | None:
-        """Map free text to a catalog value of ``field`` (see ``retrieval.vocabulary``)."""
-        return self.vocabulary.canonicalise(field, text)
+    def canonical_values(self, name: str, text: str) -> list[str]:
+        """Every catalog value of attribute ``name`` that free text means (see ``retrieval.vocabulary``)."""
+        return self.vocabulary.canonical_values(name, text)
 
     # --- search ------------------------------------------------------------------------------
     def search(self, query: str, filters: Filters | None = None, top_k: int = 10, offset: int = 0,
@@ -126,9 +124,7 @@ class Retriever:
         vector = self.embedding(product_id)
         if vector is None:
             raise UnknownProductError(f"Unknown product id {product_id!r}; use an id from a previous search result.")
-        filters = filters or Filters()
-        filters = Filters(**{**filters.__dict__, "exclude_ids": [*filters.exclude_ids, str(product_id)]})
-        return self.search_by_vector(vector, filters, top_k)
+        return self.search_by_vector(vector, (filters or Filters()).excluding_ids([str(product_id)]), top_k)
 
     # --- internals ---------------------------------------------------------------------------
     def _nearest(self, vector: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -162,19 +158,19 @@ class Retriever:
         if self.boost <= 0:
             return {}
         tokens = {fold(t) for t in tokenize(query)}
-        found = {name: {v.lower() for v in self.vocabulary.mentioned(name, tokens)} for name in BOOSTED}
+        found = {spec.name: {v.lower() for v in self.vocabulary.mentioned(spec.name, tokens)} for spec in self.boosted}
         words = tokenize(query)
         phrases = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
         for phrase in phrases:  # "guys", "ladies", "running shoes": synonyms name values too
-            for name in BOOSTED:
-                value = self.vocabulary.canonicalise(name, phrase, nearest=False)
-                if value is not None:
-                    found[name].add(value.lower())
+            for spec in self.boosted:
+                found[spec.name].update(v.lower() for v in self.vocabulary.canonical_values(spec.name, phrase, nearest=False))
         return {k: v for k, v in found.items() if v}
 
     def _matches(self, positions: np.ndarray, mentioned: dict[str, set[str]]) -> np.ndarray:
         count = np.zeros(len(positions))
         for name, values in mentioned.items():
+            if name not in self.table.vocab:
+                continue
             vocab = self.table.vocab[name]
             wanted = np.zeros(len(vocab) + 1, dtype=bool)  # the extra last slot is code -1 (no value)
             wanted[[vocab[v] for v in values if v in vocab]] = True
@@ -185,15 +181,14 @@ class Retriever:
              semantic: float | None, keyword: float | None) -> Hit:
         product = self.snapshot.products[pos]
         reasons = []
-        for attr, label, name in FILTER_REASONS:
-            value = getattr(product, name)
-            wanted = {v.lower() for v in getattr(filters, attr)} if filters else set()
-            if value and (value.lower() in wanted or value.lower() in mentioned.get(name, set())):
-                reasons.append(f"{label}: {value}")
+        for spec in catalog_backed():
+            wanted = {v.lower() for v in filters.wanted(spec.name)} if filters else set()
+            wanted |= mentioned.get(spec.name, set())
+            matched = [v for v in spec.values_of(product) if v.lower() in wanted]
+            if matched:
+                reasons.append(f"{spec.noun}: {', '.join(matched)}")
         if filters and (filters.price_min is not None or filters.price_max is not None) and product.price is not None:
             reasons.append(f"price: {product.price:g} {product.currency or ''}".strip())
-        if filters and filters.sizes:
-            reasons.append("size: " + ", ".join(s for s in product.sizes if s.lower() in {x.lower() for x in filters.sizes}))
         if semantic is not None:
             reasons.append(f"semantic {semantic:.2f}")
         if keyword is not None and keyword > 0:

@@ -1,51 +1,28 @@
-"""Canonicalisation of free text to catalog values ("t-shirt" -> "Tshirts", "guys" -> "Men").
+"""Canonicalisation of free text to catalog values ("t-shirt" -> Tshirts, "kids" -> Boys and Girls).
 
-Order of attempts: folded exact match (case, plural, hyphens and spaces ignored), a small synonym
-table, then -- as a last resort and only for open-ended fields -- the nearest catalog value by
-embedding above a similarity threshold. Anything else returns None: a wrong hard filter empties
-the result list, which is worse than no filter.
+Each registered attribute (``retrieval.attributes``) names the sources its values are looked up
+in, tried in order until one answers: the catalog's own values (case, plural, hyphens and spaces
+ignored), the synonym table (``retrieval/synonyms.yml``), a close spelling of a catalog value, and
+the nearest catalog value by embedding above a similarity threshold. Anything else gives no value:
+a wrong hard filter empties the result list, which is worse than no filter.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
+import yaml
+from rapidfuzz import fuzz, process
 
-FIELD_ALIASES = {"color": "colour", "type": "product_type", "occasion": "usage", "size": "sizes"}
-EMBEDDING_FIELDS = ("product_type", "colour")
+from retrieval.attributes import Attribute, attribute, by_entity, named_by
+
+SYNONYMS_FILE = Path(__file__).with_name("synonyms.yml")
 EMBEDDING_THRESHOLD = 0.72
-
-SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "product_type": {
-        "sneaker": ("Casual Shoes", "Sports Shoes"), "running shoe": ("Sports Shoes",),
-        "trainer": ("Sports Shoes",), "training shoe": ("Sports Shoes",), "tee": ("Tshirts",),
-        "t shirt": ("Tshirts",), "tshirt": ("Tshirts",), "polo": ("Tshirts",), "pant": ("Trousers",),
-        "trouser": ("Trousers",), "purse": ("Handbags", "Clutches"), "bag": ("Handbags",), "tote": ("Handbags",),
-        "hoodie": ("Sweatshirts",), "jumper": ("Sweaters",), "pullover": ("Sweaters",), "shades": ("Sunglasses",),
-        "heel": ("Heels",), "flip flop": ("Flip Flops",), "slipper": ("Flip Flops",), "frock": ("Dresses",),
-        "gown": ("Dresses",), "sofa": ("Sofas & armchairs",), "couch": ("Sofas & armchairs",),
-    },
-    "gender": {
-        "guy": ("Men",), "male": ("Men",), "man": ("Men",), "gent": ("Men",), "gentleman": ("Men",),
-        "him": ("Men",), "mens": ("Men",), "lady": ("Women",), "ladies": ("Women",), "female": ("Women",),
-        "woman": ("Women",), "her": ("Women",), "womens": ("Women",), "boy": ("Boys",), "girl": ("Girls",),
-        "kid": ("Boys", "Girls"), "child": ("Boys", "Girls"), "unisex": ("Unisex",),
-    },
-    "colour": {
-        "navy": ("Navy Blue",), "gray": ("Grey",), "golden": ("Gold",), "silver grey": ("Grey",),
-        "cream": ("Cream", "Off White"), "offwhite": ("Off White",), "burgundy": ("Maroon",), "wine": ("Maroon",),
-        "violet": ("Purple",), "khaki": ("Khaki", "Beige"), "tan": ("Tan", "Beige"),
-    },
-    "usage": {
-        "office": ("Formal",), "work": ("Formal",), "business": ("Formal",), "gym": ("Sports",),
-        "workout": ("Sports",), "running": ("Sports",), "sport": ("Sports",), "wedding": ("Ethnic", "Party"),
-        "festive": ("Ethnic",), "everyday": ("Casual",), "daily": ("Casual",), "trip": ("Travel",),
-    },
-    "season": {"autumn": ("Fall",), "summer": ("Summer",), "winter": ("Winter",), "spring": ("Spring",)},
-}
+FUZZY_CUTOFF = 85.0  # rapidfuzz ratio (0-100): 'addidas' ~ 'adidas' 92, 'shirt' ~ 'skirt' 80
 
 
 def fold(text: str) -> str:
@@ -61,47 +38,88 @@ def fold(text: str) -> str:
     return "".join(folded)
 
 
-class Vocabulary:
-    """Catalog values per field, with the lookups ``canonicalise`` needs."""
+@lru_cache(maxsize=4)
+def load_synonyms(path: Path = SYNONYMS_FILE) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The synonym table: attribute name -> folded customer word -> catalog values it may mean."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    table: dict[str, dict[str, tuple[str, ...]]] = {}
+    for name, words in raw.items():
+        attribute(str(name))  # a section for an unregistered attribute is a mistake in the file
+        table[str(name)] = {fold(str(word)): tuple(str(v) for v in values) for word, values in (words or {}).items()}
+    return table
 
-    def __init__(self, values: Mapping[str, Iterable[str | None]], *, embed: Callable[[Sequence[str]], np.ndarray] | None = None) -> None:
+
+def resolve_attribute(name: str) -> Attribute | None:
+    """An attribute from its registry name, its NLU entity or a word for it ("color", "occasion")."""
+    try:
+        return attribute(name)
+    except KeyError:
+        return by_entity(name) or named_by(name)
+
+
+class Vocabulary:
+    """Catalog values per attribute, with the lookups ``canonical_values`` needs."""
+
+    def __init__(self, values: Mapping[str, Iterable[str | None]], *,
+                 embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+                 synonyms: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None) -> None:
         self.values = {name: sorted({v for v in vals if v}) for name, vals in values.items()}
-        self.folded = {name: {fold(v): v for v in vals} for name, vals in self.values.items()}
-        self.synonyms = {name: {fold(k): v for k, v in table.items()} for name, table in SYNONYMS.items()}
+        self.folded: dict[str, dict[str, list[str]]] = {}
+        for name, vals in self.values.items():
+            spec = resolve_attribute(name)
+            keys: dict[str, list[str]] = {}
+            for value in vals:
+                names = {fold(value), fold(spec.level_name(value))} if spec is not None else {fold(value)}
+                for key in names:
+                    keys.setdefault(key, []).append(value)
+            self.folded[name] = keys
+        self.synonyms = load_synonyms() if synonyms is None else synonyms
         self.value_words = {name: [(v, [fold(w) for w in v.split()]) for v in vals] for name, vals in self.values.items()}
         self.embed = embed
         self._value_vectors: dict[str, np.ndarray] = {}
 
-    def canonicalise(self, field: str, text: str, *, nearest: bool = True) -> str | None:
-        """The catalog value of ``field`` that ``text`` means, or None when nothing matches well enough.
+    def canonical_values(self, name: str, text: str, *, nearest: bool = True) -> list[str]:
+        """Every catalog value of the attribute that ``text`` means; empty when nothing matches well enough.
 
-        ``nearest=False`` skips the embedding fallback (used when scanning every query word).
+        ``nearest=False`` skips the embedding source (used when scanning every query word).
         """
-        field = FIELD_ALIASES.get(field, field)
-        folded_values = self.folded.get(field)
+        spec = resolve_attribute(name)
+        if spec is None:
+            return []
+        folded_values = self.folded.get(spec.name)
         key = fold(text or "")
         if not folded_values or not key:
-            return None
-        if key in folded_values:
-            return folded_values[key]
-        for candidate in self.synonyms.get(field, {}).get(key, ()):
-            if fold(candidate) in folded_values:
-                return folded_values[fold(candidate)]
-        if field == "brand":
-            close = difflib.get_close_matches(key, list(folded_values), n=1, cutoff=0.85)
-            return folded_values[close[0]] if close else None
-        if nearest and field in EMBEDDING_FIELDS and self.embed is not None:
-            return self._nearest(field, text)
-        return None
+            return []
+        for source in spec.synonyms:
+            if source == "catalog" and key in folded_values:
+                return list(folded_values[key])
+            if source == "table":
+                found = [v for word in self.synonyms.get(spec.name, {}).get(key, ()) for v in folded_values.get(fold(word), [])]
+                if found:
+                    return list(dict.fromkeys(found))
+            if source == "fuzzy":
+                close = process.extractOne(key, list(folded_values), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+                if close:
+                    return list(folded_values[close[0]])
+            if source == "embedding" and nearest and self.embed is not None:
+                best = self._nearest(spec.name, text)
+                if best is not None:
+                    return [best]
+        return []
 
-    def mentioned(self, field: str, tokens: set[str]) -> list[str]:
-        """Catalog values of ``field`` whose folded words all occur in the folded query ``tokens``."""
-        return [value for value, words in self.value_words.get(field, ()) if words and all(w in tokens for w in words)]
+    def canonicalise(self, name: str, text: str, *, nearest: bool = True) -> str | None:
+        """The first catalog value ``text`` means, or None (``canonical_values`` gives them all)."""
+        found = self.canonical_values(name, text, nearest=nearest)
+        return found[0] if found else None
 
-    def _nearest(self, field: str, text: str) -> str | None:
+    def mentioned(self, name: str, tokens: set[str]) -> list[str]:
+        """Catalog values of ``name`` whose folded words all occur in the folded query ``tokens``."""
+        return [value for value, words in self.value_words.get(name, ()) if words and all(w in tokens for w in words)]
+
+    def _nearest(self, name: str, text: str) -> str | None:
         assert self.embed is not None
-        if field not in self._value_vectors:
-            self._value_vectors[field] = self.embed(self.values[field])
-        scores = self._value_vectors[field] @ self.embed([text])[0]
+        if name not in self._value_vectors:
+            self._value_vectors[name] = self.embed(self.values[name])
+        scores = self._value_vectors[name] @ self.embed([text])[0]
         best = int(np.argmax(scores))
-        return self.values[field][best] if scores[best] >= EMBEDDING_THRESHOLD else None
+        return self.values[name][best] if scores[best] >= EMBEDDING_THRESHOLD else None

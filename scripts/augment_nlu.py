@@ -44,7 +44,7 @@ EXTRA_TYPES = [
     "bag",
     "shoes",
 ]
-ATTRIBUTES = ["material", "price", "colours", "colors", "sizes", "brand", "fabric", "size", "color", "colour", "cost", "fit"]
+ATTRIBUTES = ["material", "price", "colours", "colors", "sizes", "brand", "fabric", "size", "color", "colour", "cost", "fit", "budget", "occasion", "season"]
 ORDINALS = ["first", "second", "third", "fourth", "fifth", "last", "1st", "2nd", "3rd", "4th", "second to last", "top"]
 ORDINAL_NOUN = ["one", "item", "product", "option", "result", "pair", ""]
 NUMBER_WORDS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy five", "eighty", "a hundred", "one hundred", "two hundred", "a hundred and fifty"]
@@ -260,23 +260,26 @@ TEMPLATES: dict[str, dict[str, tuple[int, list[str]]]] = {
                 "forget the {color}",
                 "remove the {brand} filter",
                 "any {attribute} is fine",
-                "drop the price limit",
+                "drop the [price](attribute) limit",
                 "i don't care about the {attribute} anymore",
                 "clear the {attribute} filter",
                 "remove {color}",
                 "forget about {brand}",
-                "never mind the size",
+                "never mind the {attribute}",
                 "ignore the {attribute}",
                 "take off the {attribute} filter",
                 "doesn't have to be {color}",
                 "it doesn't need to be {material}",
                 "remove the {occasion} filter",
-                "forget the budget",
+                "forget the {attribute}",
                 "reset the {attribute}",
                 "no need for {brand}",
                 "drop {color}",
                 "stop filtering by {attribute}",
                 "i'm ok with any {attribute}",
+                "the {attribute} isn't important",
+                "(start over|let's start over|start again|start from scratch|reset everything|new search please)",
+                "(clear all filters|clear all the filters|no filters please|forget everything i said|clear my search)",
             ],
         ),
         "change_price": (

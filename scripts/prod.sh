@@ -13,4 +13,4 @@ if ! ls models/*.tar.gz >/dev/null 2>&1; then
   echo "[prod] no trained model in models/: training one (scripts/train.sh)"
   scripts/train.sh models
 fi
-exec .venv-ml/bin/python -m shop.prod "$@"
+exec .venv-ml/bin/python -m shop.ops.prod "$@"

@@ -18,9 +18,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.chat_client import ChatSession  # noqa: E402
-from shop.chat import render  # noqa: E402
+from shop.ops.chat import render  # noqa: E402
+from shop.ops.stack import Stack, free_port, latest_model  # noqa: E402
 from shop.settings import REPO_ROOT, Settings, get_settings  # noqa: E402
-from shop.stack import Stack, free_port, latest_model  # noqa: E402
 
 DEMOS: dict[str, list[str]] = {
     "01-running-shoes-refined": [

@@ -1,1 +1,1 @@
-"""Cross-cutting pieces shared by the action server, the retrieval library and the web app."""
+"""The ground floor every package may import (settings, logging, customer-facing texts); operations in ``shop.ops``."""

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     )
     rasa_timeout: float = Field(20.0, gt=0, description="Seconds the web app waits for Rasa before answering 503.")
     staff_session_hours: float = Field(8.0, gt=0, description="Lifetime of a staff console session.")
+    handoff_timeout_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds a customer who asked for a person waits for a member of staff to claim the conversation; "
+        "then they are told nobody is free, the bot answers again and the request stays in the console queue.",
+    )
     web_secure_cookies: bool = Field(False, description="Mark cookies Secure (set when served over HTTPS).")
     log_format: Literal["text", "json"] = Field(
         "text", description="Log line format of our processes; production mode sets json (shop/logging_setup.py)."

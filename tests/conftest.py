@@ -120,7 +120,7 @@ def scratch_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iter
 def catalog_settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Settings:
     """Settings of a temporary store holding the integration catalog, ingested once per session."""
     from retrieval.ingest import ingest
-    from shop.stack import free_port
+    from shop.ops.stack import free_port
 
     var_dir = tmp_path_factory.mktemp("var")
     catalog = write_catalog_subset(var_dir / "catalog.csv")
@@ -139,7 +139,7 @@ def catalog_settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.F
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
     """The model `make test` trained (SHOP_TEST_MODEL), else the newest one in models/."""
-    from shop.stack import StackError, latest_model
+    from shop.ops.stack import StackError, latest_model
 
     configured = os.environ.get("SHOP_TEST_MODEL")
     if configured:
@@ -153,7 +153,7 @@ def trained_model() -> Path:
 @pytest.fixture(scope="session")
 def assistant_stack(catalog_settings: Settings, trained_model: Path) -> Iterator[object]:
     """The real action server and Rasa server, on free ports, over the integration catalog."""
-    from shop.stack import Stack
+    from shop.ops.stack import Stack
 
     with Stack(settings=catalog_settings, model=trained_model) as stack:
         yield stack

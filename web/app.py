@@ -2,44 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
+from shop.messages import TROUBLE_MESSAGE
 from shop.settings import Settings, get_settings
 from web.db import open_engine
+from web.handoff_timer import run_handoff_timer
 from web.live import LiveHub
 from web.rasa_client import RasaClient, RasaUnavailableError
+from web.routes import chat, console_api, console_pages, store
 from web.security import CustomerIds, LoginThrottle
-
-WEB_DIR = Path(__file__).resolve().parent
-TROUBLE_MESSAGE = "I'm having trouble right now, one moment please — try again in a few seconds."
-
-
-@dataclass
-class AppState:
-    """Everything the routes share, built once per process (never at import time)."""
-
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    rasa: RasaClient
-    live: LiveHub
-    customers: CustomerIds
-    throttle: LoginThrottle
-    templates: Jinja2Templates
-
-
-class LoginRequiredError(Exception):
-    """A console page was opened without a valid session: redirect to the login page."""
+from web.state import WEB_DIR, AppState, LoginRequiredError
 
 
 def _validation_message(error: RequestValidationError) -> tuple[int, str]:
@@ -56,14 +37,14 @@ def _validation_message(error: RequestValidationError) -> tuple[int, str]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; the lifespan opens the database and the Rasa client."""
+    """Build the app; the lifespan opens the database and the Rasa client and starts the handoff timer."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = open_engine(settings.resolved_database_url)
         rasa = RasaClient(settings.resolved_rasa_url, settings.resolved_rasa_token, settings.rasa_timeout)
-        app.state.shop = AppState(
+        state = app.state.shop = AppState(
             settings=settings,
             engine=engine,
             sessions=sessionmaker(engine, expire_on_commit=False),
@@ -73,9 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             throttle=LoginThrottle(),
             templates=Jinja2Templates(directory=WEB_DIR / "templates"),
         )
+        timer = asyncio.create_task(run_handoff_timer(state), name="handoff-timer")
         try:
             yield
         finally:
+            timer.cancel()
+            with suppress(asyncio.CancelledError):
+                await timer
             await rasa.close()
             engine.dispose()
 
@@ -93,8 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(LoginRequiredError)
     async def _login(_request: Request, _error: LoginRequiredError) -> RedirectResponse:
         return RedirectResponse("/console/login", status_code=302)
-
-    from web.routes import chat, console_api, console_pages, store
 
     app.include_router(store.router)
     app.include_router(chat.router)

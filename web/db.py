@@ -10,13 +10,14 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from handoff.db import migrate as migrate_handoffs
 from retrieval.store import make_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def open_engine(url: str) -> Engine:
-    """Create the engine and bring the console tables up to date."""
+    """Create the engine and bring the console and handoff tables up to date."""
     engine = make_engine(url)
     if engine.dialect.name == "sqlite":
         # Rasa-independent writes from several requests: wait for locks instead of failing at once.
@@ -25,6 +26,7 @@ def open_engine(url: str) -> Engine:
             connection.execute("PRAGMA busy_timeout = 5000")
 
     migrate(engine)
+    migrate_handoffs(engine)
     return engine
 
 

@@ -11,10 +11,11 @@ from fastapi import Depends, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.app import AppState, LoginRequiredError
+from handoff.models import as_utc, utcnow
 from web.db import session_scope
-from web.models import StaffAccount, StaffSession, as_utc, utcnow
+from web.models import StaffAccount, StaffSession
 from web.security import CSRF_HEADER, CUSTOMER_COOKIE, STAFF_COOKIE, token_digest, tokens_match
+from web.state import AppState, LoginRequiredError
 
 
 def get_state(request: Request) -> AppState:

@@ -1,20 +1,19 @@
-"""Tables of the web app, kept in the same database as the product store.
+"""Tables of the staff console, kept in the same database as the product store.
 
 The schema is owned by the Alembic migrations in ``web/migrations`` (own version table), applied on
 start-up; these classes mirror it. They have their own ``Base`` so the product store's migrations
-never see (or drop) them.
+never see (or drop) them. The handoff queue the console works on is ``handoff.models.Handoff``: the
+action server writes it too, so it lives below the web app.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from handoff.models import utcnow
 
 
 class Base(DeclarativeBase):
@@ -46,25 +45,3 @@ class StaffSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class Handoff(Base):
-    """A conversation the bot handed to staff: waiting -> active (claimed) -> closed (handed back)."""
-
-    __tablename__ = "handoffs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # Rasa sender id = the customer's cookie id.
-    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
-    # "waiting", "active" or "closed".
-    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
-    # Username of the member of staff who claimed it (one at a time); None while waiting.
-    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; every value we store is UTC, so say so before comparing."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -36,9 +36,12 @@ class RasaClient:
         except ValueError as error:
             raise RasaUnavailableError(f"Rasa answered {method} {path} with non-JSON: {response.text[:200]}") from error
 
-    async def send_message(self, sender: str, text: str) -> list[dict[str, Any]]:
+    async def send_message(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """A customer turn through the REST channel; returns the bot messages (empty while paused)."""
-        messages = await self._call("POST", "/webhooks/rest/webhook", api=False, json={"sender": sender, "message": text})
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        messages = await self._call("POST", "/webhooks/rest/webhook", api=False, json=body)
         return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
 
     async def tracker(self, sender: str) -> dict[str, Any]:

@@ -125,6 +125,23 @@ def search_state(tracker: dict[str, Any]) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
+def constraint_view(constraints: Any) -> dict[str, Any]:
+    """The customer's constraints as the console lists them: name -> values.
+
+    The slot keeps wanted and excluded values per attribute (``{"wanted": {"colour": ["Red"]},
+    "unwanted": {"brand": ["Nike"]}, "price_max": 50, ...}``); excluded ones are listed as
+    "not <attribute>". A slot of the earlier flat shape is shown as it is.
+    """
+    if not isinstance(constraints, dict):
+        return {}
+    if not isinstance(constraints.get("wanted"), dict) and not isinstance(constraints.get("unwanted"), dict):
+        return constraints
+    view: dict[str, Any] = {name: values for name, values in (constraints.get("wanted") or {}).items() if values}
+    view.update({f"not {name}": values for name, values in (constraints.get("unwanted") or {}).items() if values})
+    view.update({key: constraints[key] for key in ("price_min", "price_max", "keywords") if constraints.get(key) not in (None, [], "")})
+    return view
+
+
 def shown_products(tracker: dict[str, Any], ids: list[str]) -> list[dict[str, Any]]:
     """The cards of the products on the customer's screen, taken from the cards the bot sent."""
     cards: dict[str, dict[str, Any]] = {}
@@ -136,7 +153,3 @@ def shown_products(tracker: dict[str, Any], ids: list[str]) -> list[dict[str, An
                     cards[str(card["id"])] = card
     return [cards[str(i)] for i in ids if str(i) in cards]
 
-
-def has_handoff(messages: list[dict[str, Any]]) -> bool:
-    """True when the bot handed the conversation to staff in these messages."""
-    return any(isinstance(m.get("custom"), dict) and m["custom"].get("type") == "handoff" for m in messages)

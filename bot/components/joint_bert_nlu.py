@@ -9,16 +9,19 @@ stores the exported ONNX folder in Rasa's model storage; inference uses ``nlu.ru
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import deque
 from pathlib import Path
-from typing import Any, Optional
+from typing import IO, Any, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -229,28 +232,63 @@ class JointBertNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
         }
         logger.info("JointBertNLU: fine-tuning with %s", " ".join(command))
         tail: deque[str] = deque(maxlen=40)
+        timeout = int(c["train_timeout_seconds"])
         try:
-            proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            # Its own process group, so a timeout stops the trainer and anything it started.
+            proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
         except OSError as err:
             raise JointBertTrainingError(
                 f"JointBertNLU could not start `{' '.join(command)}`: {err}. "
                 f"Set '{ML_PYTHON_ENV}' or the component's 'ml_python' to the torch environment's python."
             ) from err
         assert proc.stdout is not None
-        for chunk in iter(lambda: proc.stdout.read1(4096), b""):  # type: ignore[union-attr]
-            sys.stderr.write(chunk.decode("utf-8", "replace"))  # stream the trainer's progress bar
-            sys.stderr.flush()
-            tail.extend(chunk.decode("utf-8", "replace").replace("\r", "\n").splitlines())
-        code = proc.wait(timeout=int(c["train_timeout_seconds"]))
+        # The output is read by a thread, so the deadline holds whether the trainer prints or hangs.
+        reader = threading.Thread(target=_relay_output, args=(proc.stdout, tail), name="joint-bert-trainer-output", daemon=True)
+        reader.start()
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(proc)
+            reader.join(timeout=10)
+            raise JointBertTrainingError(
+                f"JointBertNLU fine-tuning did not finish within train_timeout_seconds={timeout} and was stopped, "
+                f"running `{' '.join(command)}`. Raise 'train_timeout_seconds' in config.yml if the machine is slow; "
+                f"last output:\n{_last_lines(tail)}"
+            ) from None
+        finally:
+            _stop(proc)  # an interrupted `rasa train` (Ctrl-C) leaves no trainer behind
+        reader.join(timeout=10)
         if code != 0 or not all((out_dir / name).is_file() for name in MODEL_FILES):
-            last = "\n".join(line for line in tail if line.strip())[-3000:]
-            raise JointBertTrainingError(f"JointBertNLU fine-tuning failed (exit {code}) running `{' '.join(command)}`:\n{last}")
+            raise JointBertTrainingError(f"JointBertNLU fine-tuning failed (exit {code}) running `{' '.join(command)}`:\n{_last_lines(tail)}")
 
     @staticmethod
     def _set_fallback(message: Message) -> None:
         intent = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 0.0}
         message.set(INTENT, intent, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+
+
+def _relay_output(stream: IO[bytes], tail: deque[str]) -> None:
+    """Copy the trainer's output to stderr (its progress bar) and keep its last lines for errors."""
+    for chunk in iter(lambda: stream.read1(4096), b""):  # type: ignore[attr-defined]
+        text = chunk.decode("utf-8", "replace")
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        tail.extend(text.replace("\r", "\n").splitlines())
+
+
+def _last_lines(tail: deque[str]) -> str:
+    return "\n".join(line for line in list(tail) if line.strip())[-3000:]
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the trainer's process group, if the trainer still runs, and reap it."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):  # it exited between the poll and the kill
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def _runtime_class() -> Any:

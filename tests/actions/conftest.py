@@ -14,7 +14,7 @@ from shop.settings import Settings
 @pytest.fixture(scope="session")
 def action_server(catalog_settings: Settings) -> Iterator[str]:
     """Start `python -m actions.server` on its own free port (the full stack uses the shared one)."""
-    from shop.stack import base_env, free_port, start_action_server
+    from shop.ops.stack import base_env, free_port, start_action_server
 
     settings = catalog_settings.model_copy(update={"action_port": free_port()})
     server = start_action_server(settings, base_env(settings))

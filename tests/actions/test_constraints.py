@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from actions.constraints import Constraints, apply_entities, change_price, relax_once, remove_constraints, start_new_search
+from actions.constraints import (
+    Constraints,
+    apply_entities,
+    change_price,
+    implies_same_person,
+    relax_once,
+    remove_constraints,
+    start_new_search,
+)
+from retrieval.attributes import REGISTRY
 
 VOCABULARY = {
-    ("colour", "black"): "Black", ("colour", "red"): "Red", ("colour", "blue"): "Blue", ("colour", "navy"): "Navy Blue",
-    ("product_type", "running shoes"): "Sports Shoes", ("product_type", "watch"): "Watches", ("product_type", "t-shirts"): "Tshirts",
-    ("gender", "men"): "Men", ("gender", "women"): "Women", ("brand", "nike"): "Nike", ("brand", "puma"): "Puma",
-    ("usage", "party"): "Party", ("size", "m"): "M",
+    ("colour", "black"): ["Black"], ("colour", "red"): ["Red"], ("colour", "blue"): ["Blue"], ("colour", "navy"): ["Navy Blue"],
+    ("product_type", "running shoes"): ["Sports Shoes"], ("product_type", "watch"): ["Watches"],
+    ("product_type", "t-shirts"): ["Tshirts"], ("product_type", "sneakers"): ["Casual Shoes", "Sports Shoes"],
+    ("gender", "men"): ["Men"], ("gender", "women"): ["Women"], ("gender", "kids"): ["Boys", "Girls"],
+    ("brand", "nike"): ["Nike"], ("brand", "puma"): ["Puma"], ("usage", "party"): ["Party"],
+    ("usage", "wedding"): ["Ethnic", "Party", "Formal"], ("size", "m"): ["M"], ("size", "9"): ["9"],
 }
 
 
-def canon(field: str, text: str) -> str | None:
-    return VOCABULARY.get((field, text.lower()))
+def canon(name: str, text: str) -> list[str]:
+    return VOCABULARY.get((name, text.lower()), [])
 
 
 def entity(name: str, value: str, role: str | None = None) -> dict[str, str | None]:
@@ -24,28 +35,45 @@ def entity(name: str, value: str, role: str | None = None) -> dict[str, str | No
 
 def test_entities_become_canonical_constraints() -> None:
     result = apply_entities(Constraints(), [entity("color", "black"), entity("product_type", "running shoes"), entity("gender", "men")], canon)
-    assert (result.colours, result.product_types, result.genders) == (["Black"], ["Sports Shoes"], ["Men"])
-    assert result.query_text() == "Men Black Sports Shoes"
+    assert (result.values("colour"), result.values("product_type"), result.values("gender")) == (["Black"], ["Sports Shoes"], ["Men"])
+    assert result.query_text() == "Black Men Sports Shoes"
+    assert result.latest == ["colour", "product_type", "gender"]
+    assert apply_entities(result, [entity("brand", "nike")], canon).latest == ["brand"]
+
+
+def test_a_synonym_keeps_every_value_it_can_mean() -> None:
+    result = apply_entities(Constraints(), [entity("product_type", "sneakers"), entity("gender", "kids"), entity("occasion", "wedding")], canon)
+    assert result.values("product_type") == ["Casual Shoes", "Sports Shoes"]
+    assert result.values("gender") == ["Boys", "Girls"]
+    assert result.values("usage") == ["Ethnic", "Party", "Formal"]
+    assert result.to_filters().include["gender"] == ["Boys", "Girls"]
 
 
 def test_a_later_value_replaces_and_same_message_values_combine() -> None:
-    start = Constraints(colours=["Black"])
-    assert apply_entities(start, [entity("color", "red")], canon).colours == ["Red"]
-    assert apply_entities(start, [entity("color", "red"), entity("color", "navy")], canon).colours == ["Red", "Navy Blue"]
+    start = Constraints(wanted={"colour": ["Black"]})
+    assert apply_entities(start, [entity("color", "red")], canon).values("colour") == ["Red"]
+    assert apply_entities(start, [entity("color", "red"), entity("color", "navy")], canon).values("colour") == ["Red", "Navy Blue"]
 
 
 def test_exclusion_moves_value_out_of_the_wanted_list() -> None:
-    start = Constraints(brands=["Nike"], colours=["Black"])
+    start = Constraints(wanted={"brand": ["Nike"], "colour": ["Black"]})
     result = apply_entities(start, [entity("brand", "nike", "exclude"), entity("color", "black", "exclude")], canon)
-    assert result.brands == [] and result.exclude_brands == ["Nike"]
-    assert result.colours == [] and result.exclude_colours == ["Black"]
+    assert result.values("brand") == [] and result.excluded("brand") == ["Nike"]
+    assert result.values("colour") == [] and result.excluded("colour") == ["Black"]
     # asking for it again lifts the exclusion
-    assert apply_entities(result, [entity("brand", "nike")], canon).exclude_brands == []
+    assert apply_entities(result, [entity("brand", "nike")], canon).excluded("brand") == []
+
+
+def test_an_excluded_material_becomes_a_filter() -> None:
+    result = apply_entities(Constraints(), [entity("product_type", "t-shirts"), entity("material", "polyester", "exclude")], canon)
+    assert result.excluded("material") == ["polyester"]
+    assert result.to_filters().exclude == {"material": ["polyester"]}
+    assert "not polyester" in result.describe()
 
 
 def test_unknown_product_words_are_kept_as_keywords_not_filters() -> None:
     result = apply_entities(Constraints(), [entity("product_type", "raincoat")], canon)
-    assert result.product_types == [] and result.keywords == ["raincoat"]
+    assert result.values("product_type") == [] and result.keywords == ["raincoat"]
 
 
 @pytest.mark.parametrize(
@@ -63,26 +91,76 @@ def test_price_entities(entities: list[dict[str, str]], expected: tuple[float | 
     assert (result.price_min, result.price_max) == expected
 
 
-def test_new_search_keeps_only_the_gender() -> None:
-    previous = Constraints(product_types=["Sports Shoes"], colours=["Black"], genders=["Men"], price_max=80.0)
-    result = start_new_search(previous, [entity("product_type", "watch")], canon)
-    assert result.product_types == ["Watches"] and result.genders == ["Men"]
-    assert result.colours == [] and result.price_max is None
+def test_a_price_entity_without_a_number_keeps_the_budget() -> None:
+    start = Constraints(price_max=50.0)
+    assert apply_entities(start, [entity("price_max", "budget")], canon).price_max == 50.0
+    assert change_price(start, [entity("price_max", "my budget")], [], "within my budget").price_max == 50.0
+
+
+def test_new_search_carries_the_gender_only_when_the_words_say_so() -> None:
+    previous = Constraints(wanted={"product_type": ["Sports Shoes"], "colour": ["Black"], "gender": ["Men"]}, price_max=80.0)
+    fresh = start_new_search(previous, [entity("product_type", "watch")], canon, "show me a watch")
+    assert fresh.values("product_type") == ["Watches"] and fresh.values("gender") == []
+    assert fresh.values("colour") == [] and fresh.price_max is None
+    continued = start_new_search(previous, [entity("product_type", "watch")], canon, "a watch too")
+    assert continued.values("gender") == ["Men"]
+    named = start_new_search(previous, [entity("product_type", "watch"), entity("gender", "women")], canon, "also a watch for women")
+    assert named.values("gender") == ["Women"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a matching belt", True), ("a watch too", True), ("and also a cap", True), ("show me watches", False),
+    ("something to go with it", True), ("tops", False),
+])
+def test_same_person_words(text: str, expected: bool) -> None:
+    assert implies_same_person(text) is expected
 
 
 def test_remove_by_kind_and_by_value() -> None:
-    start = Constraints(colours=["Black"], brands=["Nike", "Puma"], price_max=50.0, exclude_colours=["Red"])
-    no_colour, removed = remove_constraints(start, [entity("attribute", "any colour")], canon)
-    assert no_colour.colours == [] and no_colour.exclude_colours == [] and removed == ["colour"]
-    no_nike, removed = remove_constraints(start, [entity("brand", "nike")], canon)
-    assert no_nike.brands == ["Puma"] and removed == ["Nike"]
-    no_price, _ = remove_constraints(start, [entity("attribute", "the price")], canon)
-    assert no_price.price_max is None
+    start = Constraints(wanted={"colour": ["Black"], "brand": ["Nike", "Puma"]}, price_max=50.0, unwanted={"colour": ["Red"]})
+    no_colour = remove_constraints(start, [entity("attribute", "any colour")], canon)
+    assert no_colour.constraints.values("colour") == [] and no_colour.constraints.excluded("colour") == [] and no_colour.removed == ["colour"]
+    no_nike = remove_constraints(start, [entity("brand", "nike")], canon)
+    assert no_nike.constraints.values("brand") == ["Puma"] and no_nike.removed == ["Nike"]
+    no_price = remove_constraints(start, [entity("attribute", "the price")], canon)
+    assert no_price.constraints.price_max is None
+
+
+START = Constraints(wanted={"product_type": ["Sports Shoes"], "colour": ["Black"], "brand": ["Nike"], "size": ["9"]}, price_max=50.0)
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("any colour is fine", "colour"), ("any color is fine", "colour"), ("forget the budget", "price"),
+    ("never mind the size", "size"), ("i don't care about the brand", "brand"), ("doesn't matter which shade", "colour"),
+    ("no price limit please", "price"), ("forget nike", "brand"),
+])
+def test_relaxing_in_the_customers_own_words_without_entities(text: str, gone: str) -> None:
+    removal = remove_constraints(START, [], canon, text)
+    spec = next(s for s in REGISTRY if s.name == gone)
+    assert removal.removed and not removal.constraints.has(spec), (text, removal)
+    assert removal.constraints.values("product_type") == ["Sports Shoes"]
+    others = [s for s in REGISTRY if s.name not in (gone, "product_type") and START.has(s)]
+    assert all(removal.constraints.has(s) for s in others), f"{text!r} removed more than {gone}"
+
+
+def test_clear_all_filters_keeps_the_kind_and_start_over_clears_everything() -> None:
+    cleared = remove_constraints(START, [], canon, "clear all filters")
+    assert cleared.constraints.values("product_type") == ["Sports Shoes"] and not cleared.started_over
+    assert cleared.constraints.values("colour") == [] and cleared.constraints.price_max is None
+    restart = remove_constraints(START, [], canon, "let's start over")
+    assert restart.started_over and restart.constraints.is_empty()
+
+
+def test_unrelated_words_remove_nothing() -> None:
+    removal = remove_constraints(START, [], canon, "hmm not sure")
+    assert removal.removed == [] and removal.constraints.to_dict() == START.to_dict()
 
 
 def test_cheaper_moves_the_ceiling_below_the_middle_of_the_page() -> None:
     result = change_price(Constraints(), [], [20.0, 40.0, 60.0, 80.0, 100.0], "something cheaper")
     assert result.price_max is not None and result.price_max < 60.0
+    affordable = change_price(Constraints(), [], [20.0, 40.0, 60.0, 80.0, 100.0], "more affordable please")
+    assert affordable.price_max is not None and affordable.price_max < 60.0
     pricier = change_price(Constraints(price_max=30.0), [], [20.0, 40.0, 60.0], "more expensive ones")
     assert pricier.price_min == 40.0 and pricier.price_max is None
     explicit = change_price(Constraints(), [entity("price_max", "25")], [20.0, 40.0], "under 25")
@@ -90,7 +168,7 @@ def test_cheaper_moves_the_ceiling_below_the_middle_of_the_page() -> None:
 
 
 def test_relaxation_drops_least_important_first() -> None:
-    constraints = Constraints(product_types=["Sports Shoes"], colours=["Black"], sizes=["9"], price_max=20.0)
+    constraints = Constraints(wanted={"product_type": ["Sports Shoes"], "colour": ["Black"], "size": ["9"]}, price_max=20.0)
     order = []
     while True:
         constraints, dropped = relax_once(constraints)
@@ -98,10 +176,35 @@ def test_relaxation_drops_least_important_first() -> None:
             break
         order.append(dropped)
     assert order[0] == "size 9" and order[1].startswith("under $20") and order[2] == "colour Black"
-    assert constraints.product_types == ["Sports Shoes"]  # the product type itself is never dropped
+    assert constraints.values("product_type") == ["Sports Shoes"]  # the product type itself is never dropped
+
+
+def test_relaxation_keeps_the_newest_constraint_for_last() -> None:
+    constraints = Constraints(wanted={"product_type": ["Tops"], "colour": ["Blue"], "gender": ["Men"]}, latest=["gender"])
+    relaxed, dropped = relax_once(constraints)
+    assert dropped == "colour Blue" and relaxed.values("gender") == ["Men"]
+    _, then = relax_once(relaxed)
+    assert then == "for Men"  # dropped only once nothing older is left
 
 
 def test_describe_mentions_everything_active() -> None:
-    text = Constraints(product_types=["Dresses"], colours=["Red"], price_max=40.0, exclude_brands=["Nike"]).describe()
-    assert "Dresses" in text and "Red" in text and "under $40" in text and "not Nike" in text
+    text = Constraints(wanted={"product_type": ["Dresses"], "colour": ["Red"], "gender": ["Women"]}, price_max=40.0,
+                       unwanted={"brand": ["Nike"]}).describe()
+    assert "Dresses" in text and "Red" in text and "for Women" in text and "under $40" in text and "not Nike" in text
     assert Constraints().describe() == "no constraints yet"
+
+
+def test_slot_form_round_trips_and_tolerates_garbage() -> None:
+    constraints = Constraints(wanted={"colour": ["Red"]}, unwanted={"brand": ["Nike"]}, price_min=10.0, keywords=["linen"], latest=["colour"])
+    assert Constraints.from_dict(constraints.to_dict()) == constraints
+    garbage = Constraints.from_dict({"wanted": {"colour": "Red", "nonsense": ["x"], "brand": [1, None]}, "price_max": "abc", "latest": 5})
+    assert garbage.wanted == {"brand": ["1"]} and garbage.price_max is None and garbage.latest == []
+
+
+def test_a_product_word_that_is_a_category_filters_by_category() -> None:
+    def with_categories(name: str, text: str) -> list[str]:
+        return {"category": {"bags": ["Accessories > Bags"]}}.get(name, {}).get(text.lower(), [])
+
+    result = apply_entities(Constraints(), [entity("product_type", "bags")], with_categories)
+    assert result.values("category") == ["Accessories > Bags"] and result.keywords == []
+    assert result.to_filters().include == {"category": ["Accessories > Bags"]}

@@ -17,7 +17,7 @@ from retrieval.personalise import CustomerContext, PersonalisedSearch
 from retrieval.store import make_engine, migrate
 from shop.settings import Settings
 
-QUERY, FILTERS = "tshirts", Filters(product_types=["Tshirts"])
+QUERY, FILTERS = "tshirts", Filters.where(product_type=["Tshirts"])
 
 
 @pytest.fixture(scope="module")

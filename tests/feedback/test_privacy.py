@@ -1,14 +1,18 @@
-"""'Forget me' removes the customer's reactions and conversation events, and nobody else's."""
+"""'Forget me' removes the customer's reactions, handoffs and conversation events, and nobody else's."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
 
+from handoff.db import migrate as migrate_handoffs
+from handoff.models import Handoff
+from handoff.queue import record_waiting
 from retrieval.feedback import FeedbackStore, Reaction
 from retrieval.store import make_engine, migrate
-from shop.privacy import forget_customer
+from shop.ops.privacy import forget_customer
 from shop.settings import Settings
 
 
@@ -22,7 +26,7 @@ def make_tracker(path: Path) -> None:
     engine.dispose()
 
 
-def test_forget_me_deletes_feedback_and_tracker_rows(tmp_path: Path) -> None:
+def test_forget_me_deletes_feedback_handoff_and_tracker_rows(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path)
     make_tracker(tmp_path / "tracker.db")
     engine = make_engine(settings.resolved_database_url)
@@ -30,10 +34,16 @@ def test_forget_me_deletes_feedback_and_tracker_rows(tmp_path: Path) -> None:
     store = FeedbackStore(engine)
     for customer in ("ann", "ben"):
         store.record(customer_id=customer, conversation_id=f"{customer}:1", kind=Reaction.LIKE, product_id="1")
+    migrate_handoffs(engine)
+    with Session(engine) as session, session.begin():
+        for customer in ("ann", "ben"):
+            record_waiting(session, conversation_id=customer)
 
     report = forget_customer("ann", settings)
 
-    assert (report.feedback_rows, report.tracker_events) == (1, 2)
+    assert (report.feedback_rows, report.tracker_events, report.handoff_rows) == (1, 2, 1)
+    with Session(engine) as session:
+        assert list(session.scalars(select(Handoff.conversation_id))) == ["ben"]
     assert store.count(customer_id="ann") == 0 and store.count(customer_id="ben") == 1
     tracker = create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
     with tracker.connect() as connection:

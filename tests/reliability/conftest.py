@@ -29,7 +29,7 @@ PUBLIC_PORT, SERVICE_PORT, PG_PORT, REDIS_PORT = 6440, 5440, 6442, 6443
 @pytest.fixture(scope="session")
 def prod_stack(trained_model: Path) -> Iterator[Any]:
     """The real production topology over a fifth of the demo catalog."""
-    from shop.prod import ProdStack
+    from shop.ops.prod import ProdStack
 
     # Not under pytest's tmp folder: it is private to root, and PostgreSQL runs as the postgres user.
     var_dir = Path(tempfile.mkdtemp(prefix="shop-prod-"))

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from actions.guard import TROUBLE_MESSAGE
+from shop.messages import TROUBLE_MESSAGE
 from tests.reliability.conftest import Customer, assert_no_lost_turns, slots, texts
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -38,7 +38,7 @@ def start_shopping(stack: Any, customer: Customer) -> dict[str, Any]:
     answer = customer.say("show me black running shoes for men")
     assert answer, "the bot answered nothing to a search"
     kept = constraints(stack, customer.sender)
-    assert "Black" in kept.get("colours", []), kept
+    assert "Black" in kept.get("wanted", {}).get("colour", []), kept
     return kept
 
 

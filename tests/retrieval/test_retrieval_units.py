@@ -27,14 +27,24 @@ def test_bm25_prefers_rare_terms_and_short_documents() -> None:
 
 
 def test_attribute_mask() -> None:
-    table = AttributeTable(np.array([3, 5, 9]), {"colour": ["Black", "red", None], "gender": ["Men", "Women", "Men"]},
-                           np.array([10.0, np.nan, 30.0]), [("M",), ("S", "M"), ()], ["a", "b", "c"])
+    table = AttributeTable(np.array([3, 5, 9, 11]), {"colour": ["Black", "red", None, "Red"], "gender": ["Men", "Women", "Men", "Unisex"]},
+                           np.array([10.0, np.nan, 30.0, 5.0]), ["a", "b", "c", "d"],
+                           multi={"size": [("M",), ("S", "M"), (), ()]},
+                           texts=["polyester tee", "cotton dress", "linen shirt", "polyester cotton blend"])
     assert table.mask(None) is None and table.mask(Filters()) is None
-    assert table.mask(Filters(colours=["RED"])).tolist() == [False, True, False]
-    assert table.mask(Filters(genders=["Men"], exclude_colours=["black"])).tolist() == [False, False, True]
-    assert table.mask(Filters(price_max=20)).tolist() == [True, False, False]
-    assert table.mask(Filters(sizes=["m"], exclude_ids=["a"])).tolist() == [False, True, False]
-    assert not table.mask(Filters(brands=["Nobody"])).any()
+    assert table.mask(Filters.where(colour=["RED"])).tolist() == [False, True, False, True]
+    # a gender filter also admits unisex products
+    assert table.mask(Filters.where(gender=["Men"], exclude={"colour": ["black"]})).tolist() == [False, False, True, True]
+    assert table.mask(Filters.where(price_max=20)).tolist() == [True, False, False, True]
+    assert table.mask(Filters.where(size=["m"], exclude_ids=["a"])).tolist() == [False, True, False, False]
+    assert not table.mask(Filters.where(brand=["Nobody"])).any()
+    # materials have no column: an excluded material leaves out products whose text names it
+    assert table.mask(Filters.where(exclude={"material": ["Polyester"]})).tolist() == [False, True, True, False]
+
+
+def test_filters_refuse_unregistered_attributes() -> None:
+    with pytest.raises(KeyError, match="colr"):
+        Filters.where(colr=["Red"])
 
 
 @pytest.mark.parametrize("kind", ["flat", "ivf"])

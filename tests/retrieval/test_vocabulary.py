@@ -14,7 +14,7 @@ VALUES = {
     "brand": ["Nike", "Red Tape", "Puma"],
     "usage": ["Casual", "Sports", "Formal", "Party"],
     "season": ["Summer", "Fall", "Winter"],
-    "sizes": ["S", "M", "L", "XL", "8"],
+    "size": ["S", "M", "L", "XL", "8"],
 }
 
 
@@ -26,7 +26,7 @@ def vocab(encoder) -> Vocabulary:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(("field", "text", "expected"), [
     ("product_type", "t-shirt", "Tshirts"), ("product_type", "T-Shirts", "Tshirts"), ("product_type", "tee", "Tshirts"),
     ("product_type", "tshirt", "Tshirts"), ("product_type", "running shoes", "Sports Shoes"),
-    ("product_type", "sneakers", "Casual Shoes"), ("product_type", "sports shoe", "Sports Shoes"),
+    ("product_type", "sports shoe", "Sports Shoes"),
     ("product_type", "dress", "Dresses"), ("product_type", "flip-flops", "Flip Flops"),
     ("colour", "navy", "Navy Blue"), ("color", "NAVY BLUE", "Navy Blue"), ("colour", "gray", "Grey"),
     ("colour", "off-white", "Off White"), ("gender", "guys", "Men"), ("gender", "male", "Men"),
@@ -55,7 +55,25 @@ def test_nearest_value_by_embedding(vocab: Vocabulary) -> None:
 
 def test_synonym_skips_values_missing_from_catalog() -> None:
     vocab = Vocabulary({"product_type": ["Sports Shoes"]})
-    assert vocab.canonicalise("product_type", "sneakers") == "Sports Shoes"
+    assert vocab.canonical_values("product_type", "sneakers") == ["Sports Shoes"]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("product_type", "sneakers", ["Casual Shoes", "Sports Shoes"]),
+    ("gender", "kids", ["Boys", "Girls"]),
+    ("occasion", "wedding", ["Formal", "Party"]),  # Ethnic is not in this catalog
+    ("colour", "black", ["Black"]),
+])
+def test_a_word_maps_to_every_matching_value(vocab: Vocabulary, name: str, text: str, expected: list[str]) -> None:
+    assert sorted(vocab.canonical_values(name, text)) == sorted(expected)
+
+
+def test_synonym_sections_name_registered_attributes() -> None:
+    from retrieval.attributes import attribute
+    from retrieval.vocabulary import load_synonyms
+
+    for name, words in load_synonyms().items():
+        assert attribute(name).synonyms and words
 
 
 def test_fold_and_mentioned() -> None:
@@ -64,3 +82,17 @@ def test_fold_and_mentioned() -> None:
     vocab = Vocabulary(VALUES)
     assert vocab.mentioned("colour", {"navy", "blue", "shirt"}) == ["Navy Blue"]
     assert np.array_equal(vocab.mentioned("gender", {"women"}), ["Women"])
+
+
+def test_a_category_path_holds_and_names_every_level() -> None:
+    from retrieval import Product
+    from retrieval.attributes import attribute
+
+    category = attribute("category")
+    product = Product(id="1", title="Bag", category="Accessories > Bags > Backpacks")
+    assert category.values_of(product) == ("Accessories", "Accessories > Bags", "Accessories > Bags > Backpacks")
+    assert category.display(product) == "Accessories > Bags > Backpacks"
+    vocab = Vocabulary({"category": category.values_of(product) + ("Apparel", "Apparel > Topwear")})
+    assert vocab.canonical_values("category", "bags") == ["Accessories > Bags"]
+    assert vocab.canonical_values("category", "topwear") == ["Apparel > Topwear"]
+    assert vocab.canonical_values("category", "Accessories") == ["Accessories"]

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from shop.logging_setup import JsonFormatter
-from shop.nginx import Nginx, actions_down_reply
-from shop.prod import SECRET_KEYS, load_secrets
-from shop.redis_server import render
+from shop.ops.nginx import Nginx, actions_down_reply
+from shop.ops.prod import SECRET_KEYS, load_secrets
+from shop.ops.redis_server import render
 
 
 def test_json_log_lines_carry_service_level_extras_and_exceptions() -> None:
@@ -49,7 +49,7 @@ def test_template_placeholders_must_all_be_filled(tmp_path: Path) -> None:
 
 
 def test_action_fallback_is_a_valid_action_server_reply() -> None:
-    from actions.guard import TROUBLE_MESSAGE
+    from shop.messages import TROUBLE_MESSAGE
 
     reply = json.loads(actions_down_reply())
     assert reply == {"events": [], "responses": [{"text": TROUBLE_MESSAGE}]}
@@ -80,7 +80,7 @@ def test_lost_turns_counts_answered_turns_missing_from_the_store() -> None:
 @pytest.mark.parametrize("token", ["-starts-with-a-dash", "--looks-like-an-option", "plain_Token-123"])
 def test_rasa_reads_the_auth_token_whatever_it_starts_with(token: str) -> None:
     """Rasa's own argument parser gets the exact token from the command the launchers build."""
-    from shop.stack import RASA_PYTHON, rasa_run_command
+    from shop.ops.stack import RASA_PYTHON, rasa_run_command
 
     command = rasa_run_command(Path("model.tar.gz"), 5005, Path("endpoints.yml"), Path("credentials.yml"), token)
     assert command[:3] == [str(RASA_PYTHON), "-m", "rasa"]
@@ -99,8 +99,8 @@ def test_a_restarted_action_worker_serves_the_very_next_call(tmp_path: Path) -> 
 
     import httpx
 
-    from actions.guard import TROUBLE_MESSAGE
-    from shop.stack import free_port
+    from shop.messages import TROUBLE_MESSAGE
+    from shop.ops.stack import free_port
 
     class Worker(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming

@@ -36,7 +36,7 @@ def csrf_of(client: httpx.Client) -> str:
 @pytest.fixture(scope="session")
 def web_app(assistant_stack: object, catalog_settings: Settings) -> Iterator[WebApp]:
     """The web app as `make run` starts it (a subprocess of the stack), on a free port."""
-    from shop.stack import Stack
+    from shop.ops.stack import Stack
 
     assert isinstance(assistant_stack, Stack)
     server = assistant_stack.start_web()

@@ -10,9 +10,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from shop.messages import TROUBLE_MESSAGE
+from shop.ops.stack import free_port
 from shop.settings import Settings
-from shop.stack import free_port
-from web.app import TROUBLE_MESSAGE, create_app
+from web.app import create_app
 from web.security import CUSTOMER_COOKIE, CustomerIds
 
 pytestmark = pytest.mark.slow
@@ -184,7 +185,7 @@ def test_handoff_claim_talk_and_hand_back(
     assert {"conversation_id": conversation, "status": "waiting"}.items() <= next(h for h in queue if h["conversation_id"] == conversation).items()
 
     detail = staff.get(f"/api/console/conversations/{conversation}").json()
-    assert detail["constraints"]["product_types"] == ["Tshirts"]
+    assert detail["constraints"]["product_type"] == ["Tshirts"]
     assert detail["shown_products"] and all(p["product_type"] == "Tshirts" for p in detail["shown_products"])
 
     assert staff.post(f"/api/console/conversations/{conversation}/claim").json()["claimed_by"] == "alice"

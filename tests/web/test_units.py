@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from web.security import CustomerIds, LoginThrottle, hash_password, verify_password
-from web.transcript import has_handoff, label_of, shown_products, transcript
+from web.transcript import label_of, shown_products, transcript
 
 TRACKER = {
     "slots": {"search_state": {"constraints": {"colours": ["Black"]}, "shown": ["2", "1"]}},
@@ -29,7 +29,16 @@ def test_transcript_keeps_order_roles_and_payload_labels() -> None:
     assert messages[3]["text"] == "👎 Not for me: A"
     assert messages[4]["staff"] == "alice"
     assert messages[1]["buttons"][0]["title"] == "Cheaper"
-    assert has_handoff(messages) and not has_handoff(messages[:5])
+
+
+def test_the_console_lists_wanted_and_excluded_constraints() -> None:
+    from web.transcript import constraint_view
+
+    slot = {"wanted": {"colour": ["Red"], "size": []}, "unwanted": {"brand": ["Nike"]}, "price_min": None, "price_max": 50.0,
+            "keywords": [], "latest": ["colour"]}
+    assert constraint_view(slot) == {"colour": ["Red"], "not brand": ["Nike"], "price_max": 50.0}
+    assert constraint_view({"colours": ["Black"]}) == {"colours": ["Black"]}
+    assert constraint_view(None) == {}
 
 
 def test_shown_products_follow_the_slot_order() -> None:
@@ -92,4 +101,13 @@ def test_console_tables_migrate_beside_the_product_store(tmp_path: Path) -> None
     engine = open_engine(url)
     open_engine(url)  # idempotent
     tables = set(inspect(engine).get_table_names())
-    assert {"products", "alembic_version", "staff_accounts", "staff_sessions", "handoffs", "web_alembic_version"} <= tables
+    assert {"products", "alembic_version", "staff_accounts", "staff_sessions", "handoffs", "web_alembic_version",
+            "handoff_alembic_version"} <= tables
+
+
+def test_the_widget_is_served_with_the_shops_trouble_text() -> None:
+    from shop.messages import TROUBLE_MESSAGE
+    from web.routes.store import TROUBLE_PLACEHOLDER, widget_source
+
+    source = widget_source()
+    assert f'var TROUBLE = "{TROUBLE_MESSAGE}";' in source and TROUBLE_PLACEHOLDER not in source

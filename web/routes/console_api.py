@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, StrictStr, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handoff.models import Handoff, as_utc
+from handoff.queue import ClaimConflictError, claim, close, list_open, open_handoff
+from shop.messages import OUT_OF_TURN
 from web.db import session_scope
 from web.deps import CsrfStaffDep, DbDep, Staff, StaffDep, StateDep
-from web.handoffs import ClaimConflictError, claim, close, list_open, open_handoff
-from web.models import Handoff, as_utc
-from web.transcript import rest_message, search_state, shown_products, transcript
+from web.transcript import constraint_view, rest_message, search_state, shown_products, transcript
 from web.validation import checked_message_text
 
 router = APIRouter(prefix="/api/console", tags=["console"])
@@ -29,6 +30,8 @@ class HandoffOut(BaseModel):
     created_at: datetime
     claimed_at: datetime | None
     closed_at: datetime | None
+    # Set when nobody claimed in time and the customer was told so (the request stays in the queue).
+    timed_out_at: datetime | None
 
     @classmethod
     def of(cls, handoff: Handoff) -> HandoffOut:
@@ -39,6 +42,7 @@ class HandoffOut(BaseModel):
             created_at=as_utc(handoff.created_at),
             claimed_at=as_utc(handoff.claimed_at) if handoff.claimed_at else None,
             closed_at=as_utc(handoff.closed_at) if handoff.closed_at else None,
+            timed_out_at=as_utc(handoff.timed_out_at) if handoff.timed_out_at else None,
         )
 
 
@@ -92,17 +96,28 @@ async def conversation(conversation_id: str, _staff: StaffDep, state: StateDep, 
     tracker = await state.rasa.tracker(conversation_id)
     search = search_state(tracker)
     shown = [str(i) for i in search.get("shown") or []]
-    constraints = search.get("constraints") if isinstance(search.get("constraints"), dict) else {}
     return ConversationOut(
         handoff=HandoffOut.of(handoff),
         messages=transcript(tracker),
-        constraints=constraints or {},
+        constraints=constraint_view(search.get("constraints")),
         shown_products=shown_products(tracker, shown),
     )
 
 
 @router.post("/conversations/{conversation_id}/claim", response_model=HandoffOut)
-def claim_conversation(conversation_id: str, staff: CsrfStaffDep, state: StateDep, db: DbDep) -> HandoffOut:
+async def claim_conversation(conversation_id: str, staff: CsrfStaffDep, state: StateDep, db: DbDep) -> HandoffOut:
+    """Take the conversation over; the bot is paused first, since it answers again after a timeout.
+
+    Pausing a conversation that is already paused changes nothing, so it is not checked first. A
+    timer resuming the bot at the same moment pauses it again once it sees the claim
+    (``web/handoff_timer.py``).
+    """
+    current = open_handoff(db, conversation_id=conversation_id)
+    if current is None:
+        raise HTTPException(status_code=404, detail="No open handoff for this conversation.")
+    if current.status == "active" and current.claimed_by != staff.username:
+        raise HTTPException(status_code=409, detail=f"This conversation is already claimed by {current.claimed_by}.")
+    await state.rasa.append_events(conversation_id, [{"event": "pause"}])
     try:
         handoff = claim(db, conversation_id=conversation_id, username=staff.username)
     except ClaimConflictError as error:
@@ -116,9 +131,14 @@ def claim_conversation(conversation_id: str, staff: CsrfStaffDep, state: StateDe
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
 async def send(conversation_id: str, body: StaffMessageIn, staff: CsrfStaffDep, state: StateDep, db: DbDep) -> dict[str, Any]:
-    """Log the message in the tracker as a bot turn (metadata names the staff member), then push it."""
+    """Log the message in the tracker as a bot turn (metadata names the staff member), then push it.
+
+    Widget customers get it over SSE; customers of Rasa's REST channel at the start of the answer to
+    their next message (the ``OUT_OF_TURN`` mark, ``bot/channels/rest.py``).
+    """
     held_by(db, conversation_id, staff)
-    await state.rasa.append_events(conversation_id, [{"event": "bot", "text": body.text, "metadata": {"staff": staff.username}}])
+    event = {"event": "bot", "text": body.text, "metadata": {"staff": staff.username, OUT_OF_TURN: True}}
+    await state.rasa.append_events(conversation_id, [event])
     message = {"role": "staff", "staff": staff.username, "text": body.text}
     state.live.publish("customer", conversation_id, {"type": "message", "message": message})
     state.live.publish("staff", conversation_id, {"type": "message", "message": message})

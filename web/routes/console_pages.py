@@ -9,8 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import delete, select
 
+from handoff.models import utcnow
 from web.deps import DbDep, StaffPageDep, StateDep, current_staff
-from web.models import StaffAccount, StaffSession, utcnow
+from web.models import StaffAccount, StaffSession
 from web.security import LOGIN_CSRF_COOKIE, STAFF_COOKIE, new_token, token_digest, tokens_match, verify_password
 
 router = APIRouter(prefix="/console", tags=["console"])

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from retrieval.models import ProductRow
-from web.app import WEB_DIR
+from shop.messages import TROUBLE_MESSAGE
 from web.deps import DbDep, StateDep
+from web.state import WEB_DIR
 
 router = APIRouter(tags=["store"])
 STATIC = WEB_DIR / "static"
+# widget.js holds this placeholder where the shop's one "having trouble" text goes (shop/messages.py).
+TROUBLE_PLACEHOLDER = '"__TROUBLE_MESSAGE__"'
 
 
 def featured(db: DbDep, *, categories: int = 6, per_category: int = 4) -> list[dict[str, Any]]:
@@ -42,9 +47,18 @@ def store_page(request: Request, state: StateDep, db: DbDep) -> HTMLResponse:
     return state.templates.TemplateResponse(request, "store.html", {"shelves": featured(db)})
 
 
+@lru_cache(maxsize=1)
+def widget_source() -> str:
+    """widget.js with the text it shows when the web app cannot be reached filled in."""
+    source = (STATIC / "widget.js").read_text(encoding="utf-8")
+    if TROUBLE_PLACEHOLDER not in source:
+        raise RuntimeError(f"{STATIC / 'widget.js'} lost its {TROUBLE_PLACEHOLDER} placeholder")
+    return source.replace(TROUBLE_PLACEHOLDER, json.dumps(TROUBLE_MESSAGE, ensure_ascii=False))
+
+
 @router.get("/widget.js", include_in_schema=False)
-def widget_js() -> FileResponse:
-    return FileResponse(STATIC / "widget.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+def widget_js() -> Response:
+    return Response(widget_source(), media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/widget.css", include_in_schema=False)

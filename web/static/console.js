@@ -47,6 +47,11 @@
   }
 
   /* ---------- queue ---------- */
+  // A waiting request nobody claimed in time: the customer was told and the bot helps them meanwhile.
+  function statusLabel(h) {
+    return h.status === "waiting" && h.timed_out_at ? "nobody free yet — customer told" : h.status;
+  }
+
   function renderQueue(items) {
     queue.textContent = "";
     queueEmpty.hidden = items.length > 0;
@@ -54,10 +59,10 @@
       var li = el("li");
       var b = el("button", "c-queue-item" + (h.conversation_id === selected ? " is-selected" : ""));
       b.type = "button";
-      b.appendChild(el("span", "c-badge c-" + h.status, h.status));
+      b.appendChild(el("span", "c-badge c-" + h.status, statusLabel(h)));
       b.appendChild(el("span", "c-queue-id", h.conversation_id));
       b.appendChild(el("span", "c-muted", (h.claimed_by ? h.claimed_by + " · " : "") + ago(h.created_at)));
-      b.setAttribute("aria-label", "Conversation " + h.conversation_id + ", " + h.status + (h.claimed_by ? ", claimed by " + h.claimed_by : ""));
+      b.setAttribute("aria-label", "Conversation " + h.conversation_id + ", " + statusLabel(h) + (h.claimed_by ? ", claimed by " + h.claimed_by : ""));
       b.addEventListener("click", function () { select(h.conversation_id); });
       li.appendChild(b);
       queue.appendChild(li);
@@ -120,7 +125,7 @@
     var head = el("div", "c-conv-head");
     var title = el("h2", null, "Conversation " + h.conversation_id);
     head.appendChild(title);
-    var status = el("span", "c-badge c-" + h.status, h.status + (h.claimed_by ? " · " + h.claimed_by : ""));
+    var status = el("span", "c-badge c-" + h.status, statusLabel(h) + (h.claimed_by ? " · " + h.claimed_by : ""));
     head.appendChild(status);
     var actions = el("div", "c-actions");
     var mine = h.status === "active" && h.claimed_by === ME;

@@ -9,7 +9,7 @@
 
   var API = "/api/chat";
   var REQUEST_TIMEOUT_MS = 30000;
-  var TROUBLE = "I'm having trouble right now, one moment please — try again in a few seconds.";
+  var TROUBLE = "__TROUBLE_MESSAGE__";  // filled in by the web app from shop/messages.py
   var OPEN_KEY = "shop-widget-open";
   var PAYLOAD_LABELS = {
     feedback_positive: "👍 I like this",
@@ -136,6 +136,7 @@
 
   function setHandoff(state, staff) {
     if (state === "waiting") status.textContent = "Waiting for a member of our team…";
+    else if (state === "queued") status.textContent = "Our team will join when someone is free";
     else if (state === "active") status.textContent = staff ? "Chatting with " + staff + " from our team" : "Chatting with our team";
     else status.textContent = "Ask me for anything in the shop";
   }

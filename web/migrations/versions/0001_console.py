@@ -1,8 +1,12 @@
-"""Staff accounts, staff sessions and handoffs.
+"""Staff accounts and staff sessions.
 
 Revision ID: 0001_console
 Revises:
 Create Date: 2026-11-25
+
+Earlier versions of this revision also created the ``handoffs`` table. It now belongs to
+``handoff/migrations`` (the action server creates it too), whose first revision keeps a table
+created here.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the three console tables (see web/models.py for what each column means)."""
+    """Create the console tables (see web/models.py for what each column means)."""
     op.create_table(
         "staff_accounts",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -33,21 +37,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_table(
-        "handoffs",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("conversation_id", sa.String(128), nullable=False),
-        sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("claimed_by", sa.String(64), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-    )
-    op.create_index("ix_handoffs_conversation_id", "handoffs", ["conversation_id"])
-    op.create_index("ix_handoffs_status", "handoffs", ["status"])
 
 
 def downgrade() -> None:
-    op.drop_table("handoffs")
     op.drop_table("staff_sessions")
     op.drop_table("staff_accounts")

@@ -1,11 +1,12 @@
 """Privacy operations: "forget me" and the retention period.
 
 Usage:
-  python -m shop.privacy forget CUSTOMER_ID   delete the customer's reactions and conversation events
-  python -m shop.privacy purge                delete reactions older than SHOP_FEEDBACK_RETENTION_DAYS
+  python -m shop.ops.privacy forget CUSTOMER_ID   delete the customer's reactions, handoffs and conversation events
+  python -m shop.ops.privacy purge                delete reactions older than SHOP_FEEDBACK_RETENTION_DAYS
 
-Why here and not in retrieval: a customer's data lives in two stores, the feedback table (ours)
-and Rasa's tracker store (its ``events`` table, keyed by sender id); forgetting must cover both.
+Why here and not in retrieval: a customer's data lives in several stores, the feedback and handoff
+tables (ours) and Rasa's tracker store (its ``events`` table, keyed by sender id); forgetting must
+cover all of them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import sys
 from dataclasses import dataclass
 
 from sqlalchemy import MetaData, Table, create_engine, delete, inspect
+from sqlalchemy.orm import Session
 
+from handoff.db import migrate as migrate_handoffs
+from handoff.queue import forget_conversation
 from retrieval.feedback import FeedbackStore
 from retrieval.store import make_engine, migrate
 from shop.settings import Settings, get_settings
@@ -27,6 +31,7 @@ class ForgetReport:
 
     feedback_rows: int
     tracker_events: int
+    handoff_rows: int
 
 
 def tracker_url(settings: Settings) -> str:
@@ -40,6 +45,9 @@ def forget_customer(customer_id: str, settings: Settings | None = None) -> Forge
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     feedback = FeedbackStore(engine).forget_customer(customer_id=customer_id)
+    migrate_handoffs(engine)
+    with Session(engine) as session, session.begin():  # a customer's conversation id is their customer id
+        handoffs = forget_conversation(session, conversation_id=customer_id)
     events = 0
     tracker = create_engine(tracker_url(settings))
     if inspect(tracker).has_table("events"):
@@ -48,7 +56,7 @@ def forget_customer(customer_id: str, settings: Settings | None = None) -> Forge
             events = int(connection.execute(delete(table).where(table.c.sender_id == customer_id)).rowcount or 0)
     tracker.dispose()
     engine.dispose()
-    return ForgetReport(feedback_rows=feedback, tracker_events=events)
+    return ForgetReport(feedback_rows=feedback, tracker_events=events, handoff_rows=handoffs)
 
 
 def purge_expired(settings: Settings | None = None) -> int:
@@ -67,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "forget":
         report = forget_customer(args.customer_id)
-        print(f"forgot the customer: {report.feedback_rows} reactions and {report.tracker_events} conversation events deleted")
+        print(f"forgot the customer: {report.feedback_rows} reactions, {report.tracker_events} conversation events "
+              f"and {report.handoff_rows} handoffs deleted")
     else:
         print(f"purged {purge_expired()} reactions older than {get_settings().feedback_retention_days} days")
     return 0

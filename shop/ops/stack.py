@@ -61,6 +61,7 @@ def base_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
         "SHOP_FEEDBACK_RERANK": "true" if settings.feedback_rerank else "false",
         "SHOP_RASA_URL": settings.resolved_rasa_url,
         "SHOP_WEB_PORT": str(settings.web_port),
+        "SHOP_HANDOFF_TIMEOUT_SECONDS": str(settings.handoff_timeout_seconds),
         "SHOP_ACTION_URL": f"http://127.0.0.1:{settings.action_port}/webhook",
         "SHOP_TRACKER_DB": str(settings.var_dir / "tracker.db"),
     })
@@ -155,7 +156,7 @@ def start_rasa(settings: Settings, env: dict[str, str], model: Path, endpoints: 
                   health_params={"token": settings.resolved_rasa_token})
 
 
-def start_web(settings: Settings, env: dict[str, str]) -> Server:
+def start_web(settings: Settings, env: dict[str, str], log_name: str = "web.log") -> Server:
     """The web app: demo store + chat widget for customers, console for staff."""
     if port_in_use(settings.web_port):
         raise StackError(f"port {settings.web_port} (web app) is already in use; stop that process or set SHOP_WEB_PORT")
@@ -163,7 +164,7 @@ def start_web(settings: Settings, env: dict[str, str]) -> Server:
         "web app",
         [str(ML_PYTHON), "-m", "web", "--host", settings.web_host, "--port", str(settings.web_port)],
         env,
-        settings.var_dir / "logs" / "web.log",
+        settings.var_dir / "logs" / log_name,
         f"http://127.0.0.1:{settings.web_port}/healthz",
     )
 
@@ -237,7 +238,7 @@ def main() -> int:
     print(f"\nThe shopping assistant is ready ({time.monotonic() - started:.0f}s to start).")
     print(f"  Store + chat:   {web}/")
     print(f"  Staff console:  {web}/console   (accounts: .venv-ml/bin/python -m web.accounts create NAME)")
-    print(f"  Terminal chat:  make chat          (or: .venv-ml/bin/python -m shop.chat --url {rasa})")
+    print(f"  Terminal chat:  make chat          (or: .venv-ml/bin/python -m shop.ops.chat --url {rasa})")
     print(f"  REST:           curl -s {rasa}/webhooks/rest/webhook -H 'Content-Type: application/json' \\")
     print("                    -d '{\"sender\": \"me\", \"message\": \"show me black running shoes for men\"}'")
     print(f"  Logs:           {settings.var_dir / 'logs'}")

@@ -5,7 +5,7 @@ so the load benchmark and the fault tests exercise the real failure modes (a rep
 database restarts, the lock store restarts) with real processes. Secrets are generated on the first
 run into ``<var>/secrets.env`` (mode 600); nothing secret is in the repository.
 
-Usage: python -m shop.prod [--model models/x.tar.gz] [--no-web]   (``make prod`` does the setup first)
+Usage: python -m shop.ops.prod [--model models/x.tar.gz] [--no-web]   (``make prod`` does the setup first)
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shop.nginx import Nginx
-from shop.postgres import PostgresCluster
-from shop.redis_server import RedisServer, write_private
+from shop.ops.nginx import Nginx
+from shop.ops.postgres import PostgresCluster
+from shop.ops.redis_server import RedisServer, write_private
+from shop.ops.stack import ML_PYTHON, Server, StackError, base_env, port_in_use, rasa_run_command
 from shop.settings import REPO_ROOT, Settings
-from shop.stack import ML_PYTHON, Server, StackError, base_env, port_in_use, rasa_run_command
 
 PROD_ENDPOINTS = REPO_ROOT / "bot" / "endpoints.prod.yml"
 PROD_CREDENTIALS = REPO_ROOT / "bot" / "credentials.prod.yml"
@@ -203,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     import sys
     import time
 
+    from shop.ops.stack import latest_model
     from shop.settings import get_settings
-    from shop.stack import latest_model
 
     parser = argparse.ArgumentParser(description="Production mode on this machine (PostgreSQL, Redis, nginx, replicas).")
     parser.add_argument("--model", type=Path, help="trained model (default: newest in models/)")

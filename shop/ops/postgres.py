@@ -12,7 +12,6 @@ from __future__ import annotations
 import glob
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,16 +119,3 @@ class PostgresCluster:
             if self.admin_sql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'") != "1":
                 self.admin_sql(f"CREATE DATABASE {database} OWNER {self.user} ENCODING 'UTF8'")
 
-
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
-    """Block until something accepts TCP connections on 127.0.0.1:``port``."""
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            probe.settimeout(0.5)
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise PostgresError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f}s")

@@ -1,6 +1,6 @@
 """A terminal chat with the running assistant over Rasa's REST channel.
 
-Usage: python -m shop.chat [--url http://127.0.0.1:5005] [--sender me]
+Usage: python -m shop.ops.chat [--url http://127.0.0.1:5005] [--sender me]
 Product cards arrive as a custom payload; their text form is printed here. Quick replies are
 numbered: type ``/1`` to press the first button.
 """

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from shop.redis_server import render
+from shop.messages import TROUBLE_MESSAGE
+from shop.ops.redis_server import render
 from shop.settings import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "deploy" / "nginx.conf.template"
@@ -43,8 +44,6 @@ def _quoted(text: str) -> str:
 
 def actions_down_reply() -> str:
     """A valid rasa-sdk webhook reply that only tells the customer the shop cannot be reached."""
-    from actions.guard import TROUBLE_MESSAGE
-
     return json.dumps({"events": [], "responses": [{"text": TROUBLE_MESSAGE}]}, ensure_ascii=False)
 
 

@@ -1,0 +1,94 @@
+"""Word-level spelling correction ("blak snekers" -> "black sneakers") with SymSpell.
+
+Why before the model: a fine-tuned BERT sees "snekers" as unfamiliar word pieces and loses both
+the intent and the slot; on a typo-noised copy of the held-out set that cost about 15 points.
+Why two vocabularies: the shop's own words (the training sentences, which carry the catalog's
+colours, types and brands) must win over English look-alikes ("snekers" is one edit from
+"seekers" and from "sneakers"), while a general English dictionary (symspellpy's word frequency
+list, the top ``GENERAL_WORDS`` words) keeps ordinary words ("sister", "hunting") from being
+"corrected" into shop words. A word is left alone when it is known, short, not purely alphabetic
+or has no candidate within the edit limit, so new brand names pass through untouched.
+Needs only symspellpy and the standard library: the Rasa environment runs this too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from symspellpy import SymSpell, Verbosity
+
+_WORD = re.compile(r"[a-z]+")
+MIN_LENGTH = 3
+GENERAL_WORDS = 90_000
+DOMAIN_BOOST = 10**12  # a shop word beats any English word at the same edit distance
+GENERAL_DICTIONARY = "frequency_dictionary_en_82_765.txt"
+
+
+def max_edits(word: str) -> int:
+    """How many edits a word may be from its correction: 1 up to 5 letters, else 2."""
+    return 1 if len(word) <= 5 else 2
+
+
+def general_dictionary(limit: int = GENERAL_WORDS) -> Iterable[tuple[str, int]]:
+    """The most frequent English words with their counts, from the file symspellpy ships."""
+    path = resources.files("symspellpy") / GENERAL_DICTIONARY
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle):
+            if number >= limit:
+                break
+            word, count = line.split()
+            yield word, int(count)
+
+
+class SpellingCorrector:
+    """Shop words (boosted) plus general English words; ``correct`` maps an unknown word to the closest known one."""
+
+    def __init__(self, domain_counts: dict[str, int], *, general_words: int = GENERAL_WORDS) -> None:
+        self.domain_counts = {w: int(c) for w, c in domain_counts.items() if w and w.isalpha()}
+        self._speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        self._known: set[str] = set()
+        for word, count in general_dictionary(general_words):
+            self._speller.create_dictionary_entry(word, count)
+            self._known.add(word)
+        for word, count in self.domain_counts.items():
+            self._speller.create_dictionary_entry(word, DOMAIN_BOOST * max(count, 1))
+            self._known.add(word)
+        self._cache: dict[str, str] = {}
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], **kwargs: int) -> SpellingCorrector:
+        """Shop vocabulary: lower-cased alphabetic words of ``texts`` with their counts."""
+        return cls(dict(Counter(w for text in texts for w in _WORD.findall(text.lower()))), **kwargs)
+
+    def __contains__(self, word: str) -> bool:
+        return word.lower() in self._known
+
+    def correct(self, word: str) -> str:
+        """The word itself when known or not correctable, else the closest known word (first letter's case kept)."""
+        lowered = word.lower()
+        if len(lowered) < MIN_LENGTH or not lowered.isalpha() or lowered in self._known:
+            return word
+        if lowered not in self._cache:
+            found = self._speller.lookup(lowered, Verbosity.CLOSEST, max_edit_distance=max_edits(lowered))
+            self._cache[lowered] = found[0].term if found else lowered
+        corrected = self._cache[lowered]
+        if corrected == lowered:
+            return word
+        return corrected.capitalize() if word[:1].isupper() else corrected
+
+    def correct_text(self, text: str) -> str:
+        """Every word of ``text`` corrected; everything else (spaces, digits, punctuation) kept."""
+        return re.sub(r"[A-Za-z]+", lambda m: self.correct(m.group(0)), text)
+
+    def save(self, path: Path) -> None:
+        """Write the shop vocabulary (the general dictionary ships with symspellpy)."""
+        path.write_text(json.dumps(self.domain_counts, sort_keys=True), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> SpellingCorrector:
+        return cls({str(k): int(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()})

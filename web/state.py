@@ -1,0 +1,39 @@
+"""What the routes share: the state built once per process, and the console's login redirect.
+
+A module of its own so that the app factory (``web.app``), the dependencies (``web.deps``) and the
+routes all import it and none of them imports another in a circle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from shop.settings import Settings
+from web.live import LiveHub
+from web.rasa_client import RasaClient
+from web.security import CustomerIds, LoginThrottle
+
+WEB_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class AppState:
+    """Everything the routes share, built once per process (never at import time)."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    rasa: RasaClient
+    live: LiveHub
+    customers: CustomerIds
+    throttle: LoginThrottle
+    templates: Jinja2Templates
+
+
+class LoginRequiredError(Exception):
+    """A console page was opened without a valid session: redirect to the login page."""
