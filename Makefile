@@ -26,7 +26,7 @@ train: install  ## train the NLU model and the dialogue policies (skipped when n
 run: ingest train  ## install, ingest, train, start Rasa + action server + web app on SQLite
 	@$(ML) -m shop.ops.stack
 
-prod:  ## production mode here: PostgreSQL + Redis + 2 Rasa replicas + 2 action workers behind nginx
+prod:  ## production mode here: PostgreSQL + Redis + 2 Rasa replicas + 2 action workers + 2 web apps behind nginx
 	@scripts/prod.sh
 
 chat:  ## terminal chat with a running assistant

@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.guard import customer_safe
@@ -23,7 +24,7 @@ from handoff.db import migrate
 from handoff.models import Handoff
 from handoff.queue import record_waiting
 from retrieval.store import make_engine
-from shop.messages import HANDOFF_MESSAGE, HANDOFF_STILL_QUEUED_MESSAGE
+from shop.messages import HANDOFF_MESSAGE, HANDOFF_STILL_QUEUED_MESSAGE, MESSAGE_ID
 from shop.settings import get_settings
 
 _lock = threading.Lock()
@@ -46,10 +47,14 @@ def queue_sessions() -> sessionmaker[Session]:
     return _sessions
 
 
-def enqueue(conversation_id: str) -> Handoff:
-    """The conversation's open handoff, created when there is none (one per conversation)."""
-    with queue_sessions()() as session, session.begin():
-        return record_waiting(session, conversation_id=conversation_id)
+def enqueue(conversation_id: str, message_id: str | None = None) -> Handoff:
+    """The conversation's open handoff, created when there is none (one per conversation and customer message)."""
+    try:
+        with queue_sessions()() as session, session.begin():
+            return record_waiting(session, conversation_id=conversation_id, message_id=message_id)
+    except IntegrityError:  # another run of the same message queued it a moment ago: that row it is
+        with queue_sessions()() as session, session.begin():
+            return record_waiting(session, conversation_id=conversation_id, message_id=message_id)
 
 
 class ActionHandoffToHuman(Action):
@@ -61,7 +66,8 @@ class ActionHandoffToHuman(Action):
     @customer_safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Queue the request, tell the customer someone is coming, then pause; staff resume the bot when they hand back."""
-        handoff = await asyncio.to_thread(enqueue, tracker.sender_id)
+        message_id = (tracker.latest_message.get("metadata") or {}).get(MESSAGE_ID)
+        handoff = await asyncio.to_thread(enqueue, tracker.sender_id, str(message_id) if message_id else None)
         if handoff.timed_out_at is not None:
             # Asked again after being told nobody is free: still queued, and the bot keeps helping.
             dispatcher.utter_message(text=HANDOFF_STILL_QUEUED_MESSAGE)

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.guard import customer_safe
-from actions.references import Resolution, resolve
+from actions.references import SEVERAL_FIT, Resolution, resolve
 from actions.rendering import format_price, quick_reply
 from actions.results import NO_LONGER_AVAILABLE, show_view
 from actions.services import Services, get_services
@@ -48,7 +48,9 @@ def resolve_reference(tracker: Tracker, services: Services, wanted: int = 1) -> 
     shown = [services.retriever.get(pid) or Product(id=pid, title="(no longer available)") for pid in state.shown]
     resolution = resolve(shown, _focused(tracker, services), entities, latest_text(tracker),
                          first_position=state.first_position, wanted=wanted)
-    if any(services.retriever.get(p.id) is None for p in resolution.products):
+    if resolution.plural:  # "the black ones": those still in the catalog
+        resolution.products = [p for p in resolution.products if services.retriever.get(p.id) is not None]
+    if (resolution.plural and not resolution.products) or any(services.retriever.get(p.id) is None for p in resolution.products):
         return state, Resolution(problem=NO_LONGER_AVAILABLE)
     resolution.candidates = [p for p in resolution.candidates if services.retriever.get(p.id) is not None]
     return state, resolution
@@ -93,7 +95,11 @@ def describe_product(product: Product) -> str:
 
 
 class ReferringAction(Action, ABC):
-    """An action about one product the customer refers to; when the reference is unclear it asks which one."""
+    """An action about one product the customer refers to; when the reference is unclear it asks which one.
+
+    A plural reference ("the black ones") that fits several products asks which one, unless the
+    action can take them all at once (``act_on_each``, as a like or dislike does).
+    """
 
     @customer_safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -102,12 +108,22 @@ class ReferringAction(Action, ABC):
         state, resolution = resolve_reference(tracker, services)
         if not resolution.products:
             return ask_which(dispatcher, tracker, state, resolution)
+        if len(resolution.products) > 1:
+            events = self.act_on_each(dispatcher, tracker, services, state, resolution.products)
+            if events is not None:
+                return events
+            return ask_which(dispatcher, tracker, state, Resolution(candidates=resolution.products, problem=SEVERAL_FIT))
         return self.act(dispatcher, tracker, services, state, resolution.products[0])
 
     @abstractmethod
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, state: SearchState,
             product: Product) -> list[EventType]:
         """What the action does with the product the customer meant."""
+
+    def act_on_each(self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, state: SearchState,
+                    products: list[Product]) -> list[EventType] | None:
+        """What the action does with several products the customer meant at once; None: it asks which one."""
+        return None
 
 
 class ActionSelectProduct(ReferringAction):

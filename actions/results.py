@@ -1,11 +1,12 @@
 """Showing a list of products and keeping the state in step with what is on the customer's screen.
 
 Three kinds of list ("views"): a search page for the constraints (relaxing them when nothing
-matches), products similar to one, and another product's other colours. Every action that shows,
-pages or refreshes a list comes through here, so the ids on screen, their first card number and
-the view they belong to are always what the customer sees: "the second one" after "more like
-this" means the second similar product, and a thumbs-down there refreshes the similar products,
-not the old search.
+matches, but never what the customer has just asked for: the nearest kinds of product that meet
+it are offered instead), products similar to one, and another product's other colours. Every
+action that shows, pages or refreshes a list comes through here, so the ids on screen, their first
+card number and the view they belong to are always what the customer sees: "the second one" after
+"more like this" means the second similar product, and a thumbs-down there refreshes the similar
+products, not the old search.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import logging
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.constraints import relax_once
+from actions.alternatives import nearest_kinds
+from actions.constraints import Constraints
+from actions.relax import newest, relax_once
 from actions.rendering import RESULT_QUICK_REPLIES, send_products
 from actions.services import Services
 from actions.state import SearchState
 from retrieval import Filters, Hit, Product
-from retrieval.attributes import attribute
+from retrieval.attributes import PRODUCT_TYPE, attribute
 from retrieval.personalise import CustomerContext
 
 logger = logging.getLogger(__name__)
@@ -81,7 +84,8 @@ def view_intro(state: SearchState, anchor: Product | None, hits: list[Hit], firs
             return f"Similar {kind} in {colours}:"
         return f"I don't have {anchor.title} in other colours; here are similar {anchor.product_type or 'items'} in {colours}:"
     label = "Here are" if state.page == 0 else "Here are more"
-    return f"{label} results {first}–{last} for {state.constraints.describe()}."
+    summary = state.constraints.describe()
+    return f"{label} results {first}–{last} {'' if summary.startswith('for ') else 'for '}{summary}."
 
 
 def show_view(dispatcher: CollectingDispatcher, services: Services, state: SearchState, context: CustomerContext,
@@ -111,20 +115,26 @@ def show_view(dispatcher: CollectingDispatcher, services: Services, state: Searc
 def present_results(
     dispatcher: CollectingDispatcher, services: Services, state: SearchState, context: CustomerContext, *, lead: str = ""
 ) -> list[EventType]:
-    """Search, relax constraints while nothing matches (the newest one last), and show the page.
+    """Search, relax older constraints while nothing matches, and show the page.
 
+    What the customer's latest refinement asked for is never dropped: when it cannot be met even
+    without everything older, they hear so and see the nearest kinds of product that meet it.
     When a later page is empty the cards already on screen stay referable: the state keeps them.
     """
     state.view, state.anchor = "search", None
     hits = search_page(services, state, context)
     dropped: list[str] = []
+    keep = newest(state.constraints)
+    asked = state.constraints.copy()
     while not hits and state.page == 0 and len(dropped) < MAX_RELAXATIONS:
-        relaxed, what = relax_once(state.constraints)
+        relaxed, what = relax_once(state.constraints, keep=keep)
         if what is None:
             break
         state.constraints = relaxed
         dropped.append(what)
         hits = search_page(services, state, context)
+    if not hits and state.page == 0 and keep:
+        return offer_alternatives(dispatcher, services, state, context, asked, keep, lead=lead)
 
     state.searched = True
     if not hits:
@@ -145,4 +155,45 @@ def present_results(
     summary = state.constraints.describe()
     send_products(dispatcher, " ".join(parts), hits, first_position=first, constraints_text=summary, quick_replies=RESULT_QUICK_REPLIES)
     state.show([hit.product.id for hit in hits], view="search", first_position=first)
+    return [state.to_event()]
+
+
+def offer_alternatives(dispatcher: CollectingDispatcher, services: Services, state: SearchState, context: CustomerContext,
+                       asked: Constraints, keep: list[str], *, lead: str = "") -> list[EventType]:
+    """Say that the newest constraint cannot be met with the kind asked for, and show the nearest kinds that meet it.
+
+    The other constraints stay while some kind of product meets them all; older ones go (least
+    important first, and said) only when nothing does. Without any such kind the customer is told
+    so, and the constraint stays for them to change.
+    """
+    wanted = asked.phrase(only=keep)
+    base, dropped, hits = asked, [], []
+    while True:
+        kinds = nearest_kinds(services.retriever, base)
+        if kinds:
+            state.constraints = base.copy()
+            state.constraints.wanted[PRODUCT_TYPE.name] = kinds
+            hits = search_page(services, state, context)
+            if hits:
+                break
+        if len(dropped) >= MAX_RELAXATIONS:
+            break
+        base, what = relax_once(base, keep=keep)
+        if what is None:
+            break
+        dropped.append(what)
+    state.searched = True
+    if not hits:
+        state.constraints = asked
+        nouns = [attribute(name).noun for name in keep]
+        advice = f"Try another {' or '.join(nouns)}, or say e.g. \"any {nouns[0]}\"."
+        dispatcher.utter_message(text=" ".join(filter(None, [lead, f"I have no {wanted} here.", advice])))
+        state.show([], view="search")
+        return [state.to_event()]
+    parts = [lead, f"No {wanted} here; here are {state.constraints.phrase()} instead."]
+    if dropped:
+        parts.append(f"To find them I also dropped {' and then '.join(dropped)}.")
+    send_products(dispatcher, " ".join(filter(None, parts)), hits, constraints_text=state.constraints.describe(),
+                  quick_replies=RESULT_QUICK_REPLIES)
+    state.show([hit.product.id for hit in hits], view="search")
     return [state.to_event()]

@@ -7,21 +7,23 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.constraints import apply_entities, change_price, remove_constraints, start_new_search
+from actions.catalog import catalog_buttons
+from actions.constraints import Constraints
 from actions.guard import customer_safe
-from actions.rendering import quick_reply
+from actions.refine import apply_entities, start_new_search
+from actions.relax import change_price, remove_constraints
 from actions.results import present_results, show_view
 from actions.services import get_services
 from actions.state import SearchState, customer_context, latest_entities, latest_intent, latest_text
+from actions.unsold import Unsold, not_carried, not_carried_lead, unsold_request
 from retrieval.attributes import PRODUCT_TYPE
 
-CATEGORY_SUGGESTIONS = [
-    quick_reply("T-shirts", '/search_product{"product_type": "tshirts"}'),
-    quick_reply("Sports shoes", '/search_product{"product_type": "sports shoes"}'),
-    quick_reply("Watches", '/search_product{"product_type": "watches"}'),
-    quick_reply("Handbags", '/search_product{"product_type": "handbags"}'),
-    quick_reply("Dresses", '/search_product{"product_type": "dresses"}'),
-]
+
+def without_unsold(constraints: Constraints, unsold: Unsold) -> Constraints:
+    """The constraints without the keyword of a kind the shop does not sell (the rest of the request is searched)."""
+    kept = constraints.copy()
+    kept.keywords = [k for k in kept.keywords if k != unsold.requested.lower()]
+    return kept
 
 
 class ActionSearchProducts(Action):
@@ -36,11 +38,19 @@ class ActionSearchProducts(Action):
         services = get_services()
         state = SearchState.from_tracker(tracker)
         entities = latest_entities(tracker)
-        constraints = start_new_search(state.constraints, entities, services.retriever.canonical_values, latest_text(tracker))
+        text = latest_text(tracker)
+        constraints = start_new_search(state.constraints, entities, services.retriever.canonical_values, text)
+        unsold = unsold_request(services, entities, text, constraints)
+        if unsold is not None and not unsold.others:
+            return not_carried(dispatcher, services, unsold)  # no cards, and the previous search stays as it was
+        lead = ""
+        if unsold is not None:
+            constraints, lead = without_unsold(constraints, unsold), not_carried_lead(unsold)
         if constraints.is_empty() or (not entities and not constraints.values(PRODUCT_TYPE.name)):
-            dispatcher.utter_message(text="Happy to help! What kind of product are you looking for?", buttons=CATEGORY_SUGGESTIONS)
-            return []
-        return present_results(dispatcher, services, SearchState(constraints=constraints), customer_context(tracker))
+            dispatcher.utter_message(text="Happy to help! What kind of product are you looking for?", buttons=catalog_buttons(services))
+            state.constraints = constraints  # "a present for my wife": who it is for waits for the next message
+            return [state.to_event()]
+        return present_results(dispatcher, services, SearchState(constraints=constraints), customer_context(tracker), lead=lead)
 
 
 class ActionRefineSearch(Action):
@@ -60,7 +70,7 @@ class ActionRefineSearch(Action):
         if intent == "remove_constraint":
             removal = remove_constraints(state.constraints, entities, services.retriever.canonical_values, latest_text(tracker))
             if removal.started_over:
-                dispatcher.utter_message(text="OK, let's start over. What are you looking for?", buttons=CATEGORY_SUGGESTIONS)
+                dispatcher.utter_message(text="OK, let's start over. What are you looking for?", buttons=catalog_buttons(services))
                 return [SearchState().to_event()]
             state.constraints = removal.constraints
             lead = f"OK, I removed {', '.join(removal.removed)}." if removal.removed else "I'm not sure which constraint to drop, so I kept them all."
@@ -71,9 +81,15 @@ class ActionRefineSearch(Action):
             if before == (state.constraints.price_min, state.constraints.price_max):
                 lead = "Tell me a budget, e.g. \"under 50\" or \"between 20 and 40\"."
         else:
-            state.constraints = apply_entities(state.constraints, entities, services.retriever.canonical_values)
+            refined = apply_entities(state.constraints, entities, services.retriever.canonical_values, text=latest_text(tracker))
+            unsold = unsold_request(services, entities, latest_text(tracker), refined, read_words=False)
+            if unsold is not None and not unsold.others:
+                return not_carried(dispatcher, services, unsold)  # the search on screen stays as it was
+            if unsold is not None:
+                refined, lead = without_unsold(refined, unsold), not_carried_lead(unsold)
+            state.constraints = refined
         if not state.searched and state.constraints.is_empty():
-            dispatcher.utter_message(text="What kind of product are you looking for?", buttons=CATEGORY_SUGGESTIONS)
+            dispatcher.utter_message(text="What kind of product are you looking for?", buttons=catalog_buttons(services))
             return [state.to_event()]
         state.page = 0
         return present_results(dispatcher, services, state, customer_context(tracker), lead=lead)
@@ -89,11 +105,12 @@ class ActionShowMore(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Advance one page; without a search yet, ask what to look for."""
         state = SearchState.from_tracker(tracker)
+        services = get_services()
         if not state.searched:
-            dispatcher.utter_message(text="Let's start a search first: what are you looking for?", buttons=CATEGORY_SUGGESTIONS)
+            dispatcher.utter_message(text="Let's start a search first: what are you looking for?", buttons=catalog_buttons(services))
             return []
         state.page += 1
-        return show_view(dispatcher, get_services(), state, customer_context(tracker))
+        return show_view(dispatcher, services, state, customer_context(tracker))
 
 
 class ActionShowConstraints(Action):

@@ -17,6 +17,7 @@ from shop.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from retrieval import Retriever
+    from retrieval.coverage import CatalogCoverage
     from retrieval.personalise import PersonalisedSearch
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ class Services:
     settings: Settings
     retriever: Retriever
     personalised: PersonalisedSearch
+    coverage: CatalogCoverage
+    """Whether the catalog carries a requested kind of product (its kind vectors are built on first use)."""
 
 
 _lock = threading.Lock()
@@ -40,8 +43,9 @@ _services: Services | None = None
 
 
 def build_services(settings: Settings) -> Services:
-    """Open the retriever (SQL + FAISS + encoder) and the feedback store described by ``settings``."""
+    """Open the retriever (SQL + FAISS + encoder), the catalog's coverage model and the feedback store described by ``settings``."""
     from retrieval import Retriever
+    from retrieval.coverage import CatalogCoverage
     from retrieval.feedback import FeedbackStore
     from retrieval.personalise import PersonalisedSearch
     from retrieval.rerank import RerankWeights
@@ -56,7 +60,7 @@ def build_services(settings: Settings) -> Services:
         enabled=settings.feedback_rerank,
         weights=RerankWeights(half_life_days=settings.feedback_half_life_days),
     )
-    return Services(settings=settings, retriever=retriever, personalised=personalised)
+    return Services(settings=settings, retriever=retriever, personalised=personalised, coverage=CatalogCoverage(retriever))
 
 
 def get_services() -> Services:
@@ -78,6 +82,7 @@ def warm_up() -> None:
     try:
         services = get_services()
         services.retriever.search("shoes", top_k=1)
+        services.coverage.group_vectors()  # and the kind vectors it needs: the first "we don't sell that" is fast too
         logger.info("action server warmed up")
     except ServiceUnavailableError:
         logger.warning("warm-up failed; actions will retry on the first request")

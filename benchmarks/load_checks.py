@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -81,3 +82,33 @@ def action_time_breakdown(access_log: Path, since: float) -> dict[str, Any]:
         "mean_turn_ms": round(per_turn_total * 1000, 1), "mean_action_ms_per_turn": round(per_turn_action * 1000, 1),
         "mean_rasa_own_ms_per_turn": round((per_turn_total - per_turn_action) * 1000, 1),
     }}
+
+
+def doubled_turns_sql(url: str, senders: list[str]) -> int:
+    """Turns stored twice in Rasa's tracker store: a customer message id on more than one user event,
+    or an event stored twice (same sender, type, timestamp and content). Parsed here, not with
+    PostgreSQL's JSON operators, which refuse NUL characters in message texts."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        rows = conn.execute("SELECT sender_id, type_name, data FROM events WHERE sender_id = ANY(%s)", (senders,)).fetchall()
+    ids = Counter((sender, json.loads(data).get("message_id")) for sender, kind, data in rows if kind == "user")
+    same = Counter(rows)
+    return sum(n - 1 for (_, key), n in ids.items() if key) + sum(n - 1 for n in same.values())
+
+
+def doubled_side_effects_sql(url: str, customers: list[str]) -> int:
+    """Feedback and cart rows stored twice for one turn or one customer message, and handoffs queued twice for one message."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        by_turn = conn.execute(
+            "SELECT count(*) - count(DISTINCT (conversation_id, turn, kind, product_id)) FROM feedback_events "
+            "WHERE customer_id = ANY(%s)", (customers,)).fetchone()[0]
+        by_message = conn.execute(
+            "SELECT count(message_id) - count(DISTINCT (conversation_id, message_id, kind, product_id)) FROM feedback_events "
+            "WHERE customer_id = ANY(%s) AND message_id IS NOT NULL", (customers,)).fetchone()[0]
+        handoffs = conn.execute(
+            "SELECT count(message_id) - count(DISTINCT (conversation_id, message_id)) FROM handoffs WHERE conversation_id = ANY(%s)",
+            (customers,)).fetchone()[0]
+    return int(by_turn) + int(by_message) + int(handoffs)

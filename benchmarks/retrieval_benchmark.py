@@ -1,14 +1,21 @@
-"""Retrieval benchmark: Myntra ingestion, query encoders, ranking quality, and 1M-vector filtered ANN.
+"""Retrieval benchmark: ingestion time, ranking quality with independent labels, query encoders, ANN at scale.
 
 Writes benchmarks/results/retrieval.json and benchmarks/results/retrieval_latency_recall.png.
 
-    .venv-ml/bin/python benchmarks/retrieval_benchmark.py            # everything (~10-15 min on 2 cores)
-    .venv-ml/bin/python benchmarks/retrieval_benchmark.py --scale 200000 --skip-ingest   # quicker look
+    .venv-ml/bin/python benchmarks/retrieval_benchmark.py                          # every part (~45 min on 2 cores, cold cache)
+    .venv-ml/bin/python benchmarks/retrieval_benchmark.py --parts known_item category   # quality only (~10 min once cached)
+    .venv-ml/bin/python benchmarks/retrieval_benchmark.py --parts scale_real scale_1m --scale 200000   # smaller fitted set
 
-Quality uses a labelled query set built from catalog attributes: "black sports shoes for men" is
-relevant to exactly the products whose type, colour and gender are those values. Scale uses
-clustered synthetic vectors (not uniform noise, which no ANN index can shortcut) with synthetic
-attributes, and recall is measured against exact search under the same filter.
+Parts (a part that is not run keeps its previous figures in the JSON):
+
+* ``ingest``: the full Myntra file through a fresh store, timed (embeds everything; fills the vector cache).
+* ``known_item``: Myntra, Flipkart and IKEA; queries are reworded product titles (``known_item.py``),
+  the label is the product. MRR@10 and recall@10 per ranking, without and with the conversation's
+  filters (``retrieval_quality.py``).
+* ``category``: Flipkart category names against the category tree (``flipkart_catalog.py``): NDCG@10.
+* ``encoder``: per-query latency of torch and ONNX fp32/int8 query encoders, and the semantic MRR@10 each gives.
+* ``scale_real``: IVF and HNSW against exact search on each catalog's real vectors (``ann_scale.py``).
+* ``scale_1m``: the same at 1M vectors sampled from a mixture fitted to the real ones, real queries.
 """
 
 from __future__ import annotations
@@ -20,7 +27,6 @@ import platform
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -29,291 +35,252 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # runnable as a plain script as well as through `make benchmarks`
+
+from benchmarks import ann_scale, retrieval_quality  # noqa: E402
+from benchmarks.catalog_stores import open_catalog, settings_for  # noqa: E402
+from benchmarks.known_item import DROP, MIN_WORDS, SWAP, known_items  # noqa: E402
+from benchmarks.measure import machine  # noqa: E402
+
 RESULTS = REPO / "benchmarks" / "results"
-MYNTRA = REPO.parent / "shared" / "data" / "catalogs" / "myntra_styles.csv"
-TEMPLATES = ("{colour} {ptype} for {gender}", "{gender_pos} {colour} {ptype}", "{ptype} in {colour} for {gender}")
+CATALOGS = ("myntra", "flipkart", "ikea")
+PARTS = ("ingest", "known_item", "category", "encoder", "scale_real", "scale_1m")
 
 
-def pct(values: list[float], q: float) -> float:
-    """Percentile in milliseconds, rounded for the report."""
-    return round(float(np.percentile(np.asarray(values) * 1000, q)), 3)
-
-
-def bench_ingest(settings: Any, skip: bool) -> dict[str, Any]:
-    """Full Myntra catalog through the myntra mapping: SQL rows, embeddings, index."""
+def bench_ingest() -> dict[str, Any]:
+    """The full Myntra catalog through its mapping into a fresh store: SQL rows, embeddings, index (timed, nothing cached)."""
     from retrieval.ingest import ingest
 
-    if skip and (settings.resolved_index_dir / "myntra" / "manifest.json").is_file():
-        return {}
-    report = ingest(settings, progress=True)
-    print(report.summary())
-    return {"myntra_seconds": round(report.seconds, 1), "myntra_items": report.ingested,
-            "myntra_skipped": len(report.skipped), "encoder_backend": settings.ingest_backend,
-            "index_kind": "flat"}
+    with tempfile.TemporaryDirectory() as var_dir:
+        settings = settings_for("myntra", Path(var_dir))
+        report = ingest(settings, progress=True)
+    print(report.summary(), flush=True)
+    return {"myntra_seconds": round(report.seconds, 1), "myntra_items": report.ingested, "myntra_skipped": len(report.skipped),
+            "encoder_backend": settings.ingest_backend, "index_kind": "flat", "load_average": os.getloadavg()}
 
 
-def labelled_queries(products: list[Any], n: int, seed: int = 0) -> list[tuple[str, tuple[str, str, str]]]:
-    """Queries from frequent (type, colour, gender) triples, phrased three ways."""
-    counts = Counter((p.product_type, p.colour, p.gender) for p in products
-                     if p.product_type and p.colour and p.gender in ("Men", "Women", "Boys", "Girls"))
-    triples = sorted(t for t, c in counts.items() if c >= 15)
-    rng = np.random.default_rng(seed)
-    chosen = [triples[i] for i in rng.choice(len(triples), size=min(n, len(triples)), replace=False)]
-    queries = []
-    for i, (ptype, colour, gender) in enumerate(chosen):
-        text = TEMPLATES[i % len(TEMPLATES)].format(colour=colour.lower(), ptype=ptype.lower(), gender=gender.lower(),
-                                                    gender_pos=f"{gender.lower()}'s")
-        queries.append((text, (ptype, colour, gender)))
-    return queries
-
-
-def precision_at_10(retriever: Any, queries: list[tuple[str, tuple[str, str, str]]], **kwargs: Any) -> tuple[float, list[float]]:
-    """Mean P@10 (share of the top 10 with all three attributes) and per-query latencies."""
-    precisions, times = [], []
-    for text, (ptype, colour, gender) in queries:
-        start = time.perf_counter()
-        hits = retriever.search(text, top_k=10, **kwargs)
-        times.append(time.perf_counter() - start)
-        good = sum((h.product.product_type, h.product.colour, h.product.gender) == (ptype, colour, gender) for h in hits)
-        precisions.append(good / 10)
-    return round(float(np.mean(precisions)), 4), times
-
-
-def bench_quality(retriever: Any, queries: list[tuple[str, tuple[str, str, str]]]) -> dict[str, Any]:
-    """The three methods in one run, plus the fusion variants that were compared."""
-    out: dict[str, Any] = {"queries": len(queries), "example_queries": [q for q, _ in queries[:6]]}
-    default_boost, default_alpha = retriever.boost, retriever.alpha
-    retriever.boost = 0.0
-    for name, method in (("semantic", "semantic"), ("lexical", "lexical"), ("hybrid_blend_no_boost", "blend"),
-                         ("hybrid_rrf_no_boost", "rrf")):
-        out[f"{name}_p_at_10"], _ = precision_at_10(retriever, queries, method=method)
-    for alpha in (0.3, 0.5, 0.7):
-        retriever.alpha = alpha
-        out[f"hybrid_blend_alpha_{alpha}_no_boost_p_at_10"], _ = precision_at_10(retriever, queries, method="blend")
-    retriever.alpha = default_alpha
-    for boost in (0.05, 0.1, 0.2):
-        retriever.boost = boost
-        out[f"hybrid_boost_{boost}_p_at_10"], _ = precision_at_10(retriever, queries, method="blend")
-    retriever.boost = default_boost
-    out["hybrid_p_at_10"], times = precision_at_10(retriever, queries)
-    out["hybrid_config"] = {"method": retriever.method, "alpha": retriever.alpha, "attribute_boost": retriever.boost}
-    out["hybrid_search_p50_ms"], out["hybrid_search_p99_ms"] = pct(times, 50), pct(times, 99)
-    print("quality", {k: v for k, v in out.items() if k.endswith("p_at_10")})
+def bench_known_item(retrievers: dict[str, Any], queries: dict[str, list[retrieval_quality.Query]]) -> dict[str, Any]:
+    """MRR@10 and recall@10 of the known item per catalog, ranking and filter mode."""
+    metrics = {"mrr_at_10": retrieval_quality.mrr_at_k, "recall_at_10": retrieval_quality.found_at_k}
+    out: dict[str, Any] = {"protocol": {"drop": DROP, "swap": SWAP, "min_words": MIN_WORDS, "k": retrieval_quality.K,
+                                        "methods": {k: {"method": m, "attribute_boost": b} for k, (m, b) in retrieval_quality.METHODS.items()}}}
+    for name, retriever in retrievers.items():
+        print(f"known items: {name} ({len(queries[name])} queries)", flush=True)
+        scores, times = retrieval_quality.rank_all(retriever, queries[name], metrics, retriever.boost)
+        out[name] = {"queries": len(queries[name]), "products": len(retriever.snapshot.products),
+                     "examples": [q.text for q in queries[name][:8]],
+                     **retrieval_quality.filter_diagnostics(retriever, queries[name]),
+                     **retrieval_quality.report(scores, queries[name]),
+                     "shipped_search_ms": {mode: {"p50": retrieval_quality.pct(t, 50), "p99": retrieval_quality.pct(t, 99)}
+                                           for mode, t in times.items()}}
     return out
 
 
-def bench_encoders(settings: Any, retriever: Any, queries: list[tuple[str, tuple[str, str, str]]]) -> dict[str, Any]:
-    """Per-query encode latency of torch vs ONNX Runtime fp32/int8, and whether rankings stay the same."""
+def bench_category(retriever: Any, seed: int) -> dict[str, Any]:
+    """NDCG@10 of Flipkart category names against the products under them."""
+    queries = retrieval_quality.category_queries(retriever.snapshot.products, seed=seed)
+    lookup = retrieval_quality.vocabulary_lookup(retriever)
+    for query in queries:
+        query.filters = retrieval_quality.dialogue_filters(query.text, lookup)
+    print(f"categories: {len(queries)} queries", flush=True)
+    scores, _ = retrieval_quality.rank_all(retriever, queries, {"ndcg_at_10": retrieval_quality.ndcg_at_k}, retriever.boost)
+    label_filters = 0
+    for query in queries:
+        mask = retriever.table.mask(query.filters)
+        if mask is not None and {retriever.snapshot.products[i].id for i in np.flatnonzero(mask)} <= query.relevant:
+            label_filters += 1
+    return {"queries": len(queries), "by_kind": {k: sum(q.kind == k for q in queries) for k in ("leaf", "two_levels")},
+            "examples": [q.text for q in queries[:: max(1, len(queries) // 8)]][:8], "min_products": 5,
+            "median_relevant": int(np.median([len(q.relevant) for q in queries])),
+            "filter_within_label_share": round(label_filters / max(len(queries), 1), 4),
+            **retrieval_quality.filter_diagnostics(retriever, queries), **retrieval_quality.report(scores, queries)}
+
+
+def bench_encoders(retriever: Any, queries: list[retrieval_quality.Query]) -> dict[str, Any]:
+    """Per-query encode latency of torch vs ONNX Runtime fp32/int8, and the semantic MRR@10 on Myntra known items with each."""
     from retrieval.encoder import Encoder
     from retrieval.onnx_encoder import OnnxQueryEncoder
 
+    settings = settings_for("myntra")
     onnx_dir = settings.resolved_index_dir / "query-encoder"
-    encoders = {"torch": Encoder(settings.encoder_dir, threads=settings.search_threads),
+    encoders: dict[str, Any] = {"torch": Encoder(settings.encoder_dir, threads=settings.search_threads),
                 "onnx_fp32": OnnxQueryEncoder(onnx_dir, variant="fp32", threads=settings.search_threads),
                 "onnx_int8": OnnxQueryEncoder(onnx_dir, variant="int8", threads=settings.search_threads)}
-    texts = [q for q, _ in queries]
-    reference = {q: [h.product.id for h in retriever.search(q, top_k=10, method="semantic")] for q in texts} \
-        if isinstance(retriever.query_encoder, Encoder) else None
-    out: dict[str, Any] = {}
     original, boost = retriever.query_encoder, retriever.boost
     retriever.boost = 0.0  # pure semantic ranking: the encoders are what differs
-    runs: dict[str, dict[str, list[str]]] = {}
-    for name, enc in encoders.items():
-        enc.encode_query("warm up")
-        times = []
-        for q in texts:
-            start = time.perf_counter()
-            enc.encode_query(q)
-            times.append(time.perf_counter() - start)
-        retriever.query_encoder = enc
-        runs[name] = {q: [h.product.id for h in retriever.search(q, top_k=10, method="semantic")] for q in texts}
-        p10, _ = precision_at_10(retriever, queries, method="semantic")
-        out[name] = {"p50_ms": pct(times, 50), "p99_ms": pct(times, 99), "semantic_p_at_10": p10}
-    retriever.query_encoder, retriever.boost = original, boost
-    reference = reference or runs["torch"]
+    out: dict[str, Any] = {}
+    runs: dict[str, list[list[str]]] = {}
+    try:
+        for name, enc in encoders.items():
+            enc.encode_query("warm up")
+            times = []
+            for query in queries:
+                start = time.perf_counter()
+                enc.encode_query(query.text)
+                times.append(time.perf_counter() - start)
+            retriever.query_encoder = enc
+            runs[name] = [[h.product.id for h in retriever.search(q.text, top_k=10, method="semantic")] for q in queries]
+            mrr = [retrieval_quality.mrr_at_k(r, q.relevant) for r, q in zip(runs[name], queries, strict=True)]
+            out[name] = {"p50_ms": retrieval_quality.pct(times, 50), "p99_ms": retrieval_quality.pct(times, 99),
+                         "semantic_mrr_at_10": retrieval_quality.summary(mrr)}
+    finally:
+        retriever.query_encoder, retriever.boost = original, boost
     for name, run in runs.items():
-        out[name]["overlap_at_10_vs_torch"] = round(float(np.mean([len(set(run[q]) & set(reference[q])) / 10 for q in texts])), 4)
+        out[name]["overlap_at_10_vs_torch"] = round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(run, runs["torch"], strict=True)])), 4)
     out["chosen_for_queries"] = settings.query_encoder
-    print("encoders", out)
+    out["queries"] = f"{len(queries)} Myntra known-item queries"
+    print("encoders", {k: v for k, v in out.items() if isinstance(v, dict)}, flush=True)
     return out
 
 
-def synthetic_catalog(n: int, dim: int, seed: int = 0) -> tuple[np.ndarray, dict[str, Any], np.ndarray]:
-    """Unit vectors in 2,000 clusters grouped under 200 super-clusters (neighbourhoods overlap, as product
-    families do), attributes correlated with clusters, and the cluster centres."""
-    rng = np.random.default_rng(seed)
-    supers = rng.standard_normal((200, dim), dtype=np.float32)
-    centres = supers[rng.integers(0, len(supers), 2000)] + 0.8 * rng.standard_normal((2000, dim), dtype=np.float32)
-    assign = rng.integers(0, len(centres), n)
-    vectors = np.empty((n, dim), dtype=np.float32)
-    for start in range(0, n, 100_000):
-        stop = min(n, start + 100_000)
-        chunk = centres[assign[start:stop]] + 1.2 * rng.standard_normal((stop - start, dim), dtype=np.float32)
-        vectors[start:stop] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
-    ptype = np.where(rng.random(n) < 0.8, assign % 40, rng.integers(0, 40, n))
-    colour = np.minimum(rng.zipf(1.6, n) - 1, 19)
-    gender = rng.choice(5, n, p=[0.45, 0.4, 0.06, 0.05, 0.04])
-    attrs = {"product_type": [f"type{t}" for t in ptype], "colour": [f"colour{c}" for c in colour],
-             "gender": [("Men", "Women", "Boys", "Girls", "Unisex")[g] for g in gender],
-             "price": rng.uniform(5, 300, n)}
-    return vectors, attrs, centres
+def query_vectors(retriever: Any, queries: list[retrieval_quality.Query]) -> np.ndarray:
+    """The queries as the shipped query encoder embeds them."""
+    return np.stack([retriever.query_encoder.encode_query(q.text) for q in queries]).astype(np.float32)
 
 
-def bench_scale(n: int, nq: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Unfiltered nprobe sweep and filtered strategies (pre / post / auto) on ``n`` synthetic vectors."""
-    import faiss
+def pooled(parts: list[tuple[list[float], list[float]]]) -> dict[str, float | int]:
+    """p50/p99 and recall over the queries of several catalogs together."""
+    return ann_scale.stats([t for times, _ in parts for t in times], [r for _, recalls in parts for r in recalls])
 
-    from retrieval import ann
+
+def bench_scale_real(retrievers: dict[str, Any], queries: dict[str, list[retrieval_quality.Query]]) -> dict[str, Any]:
+    """IVF and HNSW vs exact on each real catalog, with the known-item queries and their filters; pooled figures under ``ivf``."""
+    out: dict[str, Any] = {}
+    raws = []
+    for name, retriever in retrievers.items():
+        vectors = retriever.vectors(np.arange(len(retriever.snapshot.products)))
+        qv = query_vectors(retriever, queries[name])
+        result = ann_scale.measure(vectors, retriever.table, qv, [q.filters for q in queries[name]], label=name)
+        raws.append(result.pop("raw"))
+        out[name] = result
+    out["ivf"] = {**pooled([r["unfiltered"] for r in raws]), "nprobe": ann_scale.ann.NPROBE,
+                  "filtered": {**pooled([r["filtered"] for r in raws if "filtered" in r]), "strategy": "auto"},
+                  "note": "every catalog's queries together; per catalog under <catalog>.ivf"}
+    return out
+
+
+def bench_scale_1m(retrievers: dict[str, Any], queries: dict[str, list[retrieval_quality.Query]], n: int, per_catalog: int,
+                   components: int, hnsw: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``n`` vectors from a mixture fitted to every catalog's vectors; queries: ``per_catalog`` real queries per catalog."""
     from retrieval.filtering import AttributeTable
-    from retrieval.index import VectorIndex
-    from retrieval.types import Filters
 
     started = time.perf_counter()
-    vectors, attrs, centres = synthetic_catalog(n, 384)
-    row_ids = np.arange(n, dtype=np.int64)
-    columns = {name: values for name, values in attrs.items() if name != "price"}
-    table = AttributeTable(row_ids, columns, attrs["price"], [])
-    print(f"scale: {n} vectors generated in {time.perf_counter() - started:.0f} s")
-    rng = np.random.default_rng(1)
-    queries = centres[rng.integers(0, len(centres), nq)] + 1.2 * rng.standard_normal((nq, 384), dtype=np.float32)
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    filter_classes = {
-        "gender (~45%)": Filters.where(gender=["Men"]),
-        "gender+price (~20%)": Filters.where(gender=["Women"], price_min=50, price_max=200),
-        "colour+price (~9%)": Filters.where(colour=["colour1", "colour2"], price_max=100),
-        "type (~2.5%)": Filters.where(product_type=["type7"]),
-        "type+colour (~0.5%)": Filters.where(product_type=["type3"], colour=["colour0"], exclude={"colour": ["colour1"]}),
+    pool = np.concatenate([r.vectors(np.arange(len(r.snapshot.products))) for r in retrievers.values()])
+    products = [p for r in retrievers.values() for p in r.snapshot.products]
+    chosen = {name: qs[:per_catalog] for name, qs in queries.items()}
+    qv = np.concatenate([query_vectors(retrievers[name], qs) for name, qs in chosen.items()])
+    filters = [q.filters for qs in chosen.values() for q in qs]
+    assign, _ = ann_scale.fit_mixture(pool, components)
+    vectors, parent = ann_scale.sample_mixture(pool, assign, n)
+    table = AttributeTable.from_products(np.arange(n, dtype=np.int64), [products[i] for i in parent])
+    print(f"scale_1m: {n} vectors from {components} components in {time.perf_counter() - started:.0f} s", flush=True)
+    real_contrast = ann_scale.neighbourhood(pool, qv)
+    contrast = ann_scale.neighbourhood(vectors, qv)
+    subsample = np.random.default_rng(1).choice(n, size=len(pool), replace=False)
+    contrast_same_n = ann_scale.neighbourhood(vectors[subsample], qv)
+    print("relative contrast: real", real_contrast, "fitted 1M", contrast, "fitted at real n", contrast_same_n, flush=True)
+    result = ann_scale.measure(vectors, table, qv, filters, hnsw=hnsw, label=f"{n}")
+    result.pop("raw")
+    ivf = result["ivf"]
+    scale = {
+        "n": n, "dim": vectors.shape[1], "queries": len(qv), "filtered_queries": result["filtered_queries"],
+        "generator": {"kind": "Gaussian mixture fitted to the real product vectors", "real_vectors": len(pool),
+                      "components": components, "shrink": ann_scale.SHRINK,
+                      "queries": f"{per_catalog} real known-item queries per catalog, with their conversation filters"},
+        "relative_contrast": contrast, "relative_contrast_at_real_n": contrast_same_n,
+        "unfiltered": ivf["unfiltered"], "filtered": ivf.get("filtered", {}), "index": ivf["index"],
+        "build_seconds": ivf["build_seconds"], "faiss_threads": 1, "seconds": round(time.perf_counter() - started, 1),
     }
-    names = list(filter_classes)
-    query_filter = [names[i % len(names)] for i in range(nq)]
-    masks = {name: table.mask(f) for name, f in filter_classes.items()}
-    t0 = time.perf_counter()
-    scores = np.empty((n, nq), dtype=np.float32)
-    for start in range(0, n, 100_000):
-        scores[start:start + 100_000] = vectors[start:start + 100_000] @ queries.T
-    truth_all = [set(np.argpartition(-scores[:, j], 10)[:10].tolist()) for j in range(nq)]
-    truth_filtered = []
-    for j in range(nq):
-        col = np.where(masks[query_filter[j]], scores[:, j], -np.inf)
-        truth_filtered.append(set(np.argpartition(-col, 10)[:10].tolist()))
-    del scores
-    print(f"scale: exact ground truth in {time.perf_counter() - t0:.0f} s")
-    t0 = time.perf_counter()
-    faiss.omp_set_num_threads(2)  # build on both cores
-    index = VectorIndex.build(vectors, row_ids)
-    build_s = time.perf_counter() - t0
-    faiss.omp_set_num_threads(1)  # latency of one request on one core, as Retriever.open sets it
-    print(f"scale: {index.kind} index (nlist {index.nlist}) built in {build_s:.0f} s")
-
-    def run(nprobe: int, strategy: str | None) -> tuple[list[float], list[float], list[str]]:
-        times, recalls = [], []
-        for j in range(nq):
-            start = time.perf_counter()
-            if strategy is None:
-                _, ids = ann.search(index, queries[j], 10, bitmap=None, nprobe=nprobe)
-                truth = truth_all[j]
-            else:
-                mask = table.mask(filter_classes[query_filter[j]])
-                assert mask is not None
-                bitmap = ann.allowed_bitmap(row_ids, mask)
-                _, ids = ann.search(index, queries[j], 10, bitmap=bitmap, selectivity=table.selectivity(mask),
-                                    strategy=strategy, nprobe=nprobe)
-                truth = truth_filtered[j]
-            times.append(time.perf_counter() - start)
-            recalls.append(len(set(ids.tolist()) & truth) / 10)
-        return times, recalls, query_filter
-
-    sweep = []
-    for nprobe in (4, 8, 16, 32, 64, 128):
-        times, recalls, _ = run(nprobe, None)
-        sweep.append({"nprobe": nprobe, "p50_ms": pct(times, 50), "p99_ms": pct(times, 99), "recall_at_10": round(float(np.mean(recalls)), 4)})
-        print("unfiltered", sweep[-1])
-    strategies: dict[str, Any] = {}
-    for strategy in ("post", "pre", "exact", "auto"):
-        times, recalls, classes = run(ann.NPROBE, strategy)
-        per_class = {}
-        for name in names:
-            idx = [i for i, c in enumerate(classes) if c == name]
-            per_class[name] = {"selectivity": round(float(masks[name].mean()), 4),
-                               "p50_ms": pct([times[i] for i in idx], 50), "p99_ms": pct([times[i] for i in idx], 99),
-                               "recall_at_10": round(float(np.mean([recalls[i] for i in idx])), 4)}
-        strategies[strategy] = {"p50_ms": pct(times, 50), "p99_ms": pct(times, 99),
-                                "recall_at_10": round(float(np.mean(recalls)), 4), "per_filter": per_class}
-        print("filtered", strategy, {k: v for k, v in strategies[strategy].items() if k != "per_filter"})
-    chosen = next(s for s in sweep if s["nprobe"] == ann.NPROBE)
-    result = {
-        "n": n, "dim": 384, "queries": nq, "index": f"{index.kind} nlist={index.nlist}", "build_seconds": round(build_s, 1),
-        "faiss_threads": 1,
-        "unfiltered": {**chosen, "sweep": sweep},
-        "filtered": {"strategy": "auto", "p50_ms": strategies["auto"]["p50_ms"], "p99_ms": strategies["auto"]["p99_ms"],
-                     "recall_at_10": strategies["auto"]["recall_at_10"], "strategies": strategies,
-                     "note": "latency includes computing the attribute mask and the FAISS bitmap selector"},
-    }
-    return result, {"sweep": sweep, "strategies": strategies}
+    if "hnsw" in result:
+        scale["hnsw"] = result["hnsw"]
+    return scale, {"real_relative_contrast": real_contrast}
 
 
-def plot(scale: dict[str, Any], path: Path) -> None:
-    """Latency (p99) vs recall@10: the unfiltered nprobe sweep and each filtered strategy per filter class."""
+def plot(real: dict[str, Any], big: dict[str, Any], path: Path) -> None:
+    """Latency vs recall@10: IVF nprobe sweeps (real catalogs, fitted 1M; p50 solid, p99 dotted) and the 1M filtered strategies."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
-    sweep = scale["sweep"]
-    ax.plot([s["recall_at_10"] for s in sweep], [s["p99_ms"] for s in sweep], "o-", color="black", label="unfiltered (nprobe sweep)")
-    for s in sweep:
-        ax.annotate(str(s["nprobe"]), (s["recall_at_10"], s["p99_ms"]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    series = {f"{name} (real, {data['n']:,})": data["ivf"]["unfiltered"]["sweep"] for name, data in real.items() if name in CATALOGS}
+    if big:
+        series[f"fitted {big['n']:,}"] = big["unfiltered"]["sweep"]
+    for (label, sweep), colour in zip(series.items(), plt.cm.tab10.colors, strict=False):  # type: ignore[attr-defined]
+        recalls = [s["recall_at_10"] for s in sweep]
+        ax.plot(recalls, [s["p50_ms"] for s in sweep], "o-", color=colour, ms=4, label=f"{label}: IVF nprobe sweep, p50")
+        ax.plot(recalls, [s["p99_ms"] for s in sweep], "o:", color=colour, ms=2, lw=0.8, label=f"{label}: p99")
+        for s in sweep:
+            ax.annotate(str(s["nprobe"]), (s["recall_at_10"], s["p50_ms"]), textcoords="offset points", xytext=(3, -8), fontsize=6)
     markers = {"post": "s", "pre": "^", "exact": "D", "auto": "*"}
-    colours = plt.cm.tab10.colors  # type: ignore[attr-defined]
-    for strategy, data in scale["strategies"].items():
-        for k, (name, c) in enumerate(data["per_filter"].items()):
-            ax.scatter(c["recall_at_10"], c["p99_ms"], marker=markers[strategy], color=colours[k], s=70 if strategy == "auto" else 35,
-                       label=f"{strategy}: {name}" if strategy != "auto" or k == 0 else None)
+    for strategy, data in (big.get("filtered", {}).get("strategies", {}) if big else {}).items():
+        ax.scatter(data["recall_at_10"], data["p50_ms"], marker=markers[strategy], s=60, color="black", label=f"fitted 1M filtered {strategy}: p50")
+        ax.scatter(data["recall_at_10"], data["p99_ms"], marker=markers[strategy], s=60, facecolors="none", edgecolors="black",
+                   label=f"fitted 1M filtered {strategy}: p99")
     ax.axhline(10, color="grey", ls="--", lw=0.8)
     ax.axvline(0.95, color="grey", ls="--", lw=0.8)
     ax.set_yscale("log")
     ax.set_xlabel("recall@10 (vs exact search with the same filter)")
-    ax.set_ylabel("p99 latency per query (ms, 1 thread)")
-    ax.set_title("1M x 384 clustered vectors, IVF-Flat + bitmap filters")
-    ax.legend(fontsize=6, loc="upper left", ncol=2)
+    ax.set_ylabel("latency per query (ms, 1 thread, shared 2-core machine)")
+    ax.set_title("IVF-Flat on real MiniLM vectors and on 1M fitted to them; real queries")
+    ax.legend(fontsize=5, loc="upper left", ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
 
 def main() -> None:
-    """Run the selected parts and write the JSON (merged with a previous run's parts that were skipped)."""
+    """Run the selected parts and write the JSON (a part not run keeps its previous figures)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--var-dir", type=Path, default=Path(tempfile.gettempdir()) / "shop-retrieval-bench")
-    parser.add_argument("--skip-ingest", action="store_true", help="reuse an existing Myntra store in --var-dir")
-    parser.add_argument("--skip-scale", action="store_true")
-    parser.add_argument("--only-scale", action="store_true", help="skip ingest, quality and encoders")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--known-items", type=int, default=600, help="known-item queries per catalog")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scale", type=int, default=1_000_000)
-    parser.add_argument("--scale-queries", type=int, default=300)
-    parser.add_argument("--quality-queries", type=int, default=150)
+    parser.add_argument("--scale-queries", type=int, default=300, help="real queries per catalog for the fitted set")
+    parser.add_argument("--components", type=int, default=1024, help="mixture components fitted to the real vectors")
+    parser.add_argument("--hnsw-1m", action="store_true", help="also build and measure HNSW on the fitted set")
     args = parser.parse_args()
-
-    from retrieval.search import Retriever
-    from shop.settings import Settings
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out_path = RESULTS / "retrieval.json"
     result: dict[str, Any] = json.loads(out_path.read_text()) if out_path.is_file() else {}
-    result["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average": os.getloadavg()}
-    settings = Settings(var_dir=args.var_dir, catalog_path=MYNTRA, catalog_mapping=REPO / "retrieval" / "mappings" / "myntra.yml")
-    if not args.only_scale:
-        ingest_result = bench_ingest(settings, args.skip_ingest)
-        if ingest_result:
-            result["ingest"] = ingest_result
-        retriever = Retriever.open(settings)
-        queries = labelled_queries(retriever.snapshot.products, args.quality_queries)
-        result["quality"] = bench_quality(retriever, queries)
-        result["encoder"] = bench_encoders(settings, retriever, queries)
-    if not args.skip_scale:
-        scale, series = bench_scale(args.scale, args.scale_queries)
-        result["scale_1m" if args.scale == 1_000_000 else f"scale_{args.scale}"] = scale
-        plot(series, RESULTS / "retrieval_latency_recall.png")
-    out_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    result.pop("quality", None)  # the attribute-triple P@10 of earlier runs: its labels were the boost's own rule
+    result["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average": os.getloadavg(), "description": machine()}
+    parts = set(args.parts)
+
+    def save() -> None:  # after every part, so a failure later keeps what was measured
+        out_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    if "ingest" in parts:
+        result["ingest"] = bench_ingest()
+        save()
+    retrievers: dict[str, Any] = {}
+    queries: dict[str, list[retrieval_quality.Query]] = {}
+    if parts & {"known_item", "category", "encoder", "scale_real", "scale_1m"}:
+        for name in CATALOGS:
+            retrievers[name] = open_catalog(name)
+            items = known_items(retrievers[name].snapshot.products, name, args.known_items, seed=args.seed)
+            queries[name] = retrieval_quality.known_item_queries(retrievers[name], items)
+    if "known_item" in parts:
+        result["known_item"] = bench_known_item(retrievers, queries)
+        save()
+    if "category" in parts:
+        result["flipkart_category"] = bench_category(retrievers["flipkart"], args.seed)
+        save()
+    if "encoder" in parts:
+        result["encoder"] = bench_encoders(retrievers["myntra"], queries["myntra"])
+        save()
+    if "scale_real" in parts:
+        result["scale_real"] = {**result.get("scale_real", {}), **bench_scale_real(retrievers, queries), "load_average": os.getloadavg()}
+        save()
+    if "scale_1m" in parts:
+        key = "scale_1m" if args.scale == 1_000_000 else f"scale_{args.scale}"
+        result[key], extra = bench_scale_1m(retrievers, queries, args.scale, args.scale_queries, args.components, args.hnsw_1m)
+        result[key]["load_average"] = os.getloadavg()
+        result.setdefault("scale_real", {})["relative_contrast"] = extra["real_relative_contrast"]
+        save()
+    if "scale_real" in result:
+        plot(result["scale_real"], result.get("scale_1m", {}), RESULTS / "retrieval_latency_recall.png")
+    save()
     print(f"wrote {out_path}")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import DateTime, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -30,9 +30,10 @@ class Handoff(Base):
     """A conversation the bot handed to staff: waiting -> active (claimed) -> closed (handed back)."""
 
     __tablename__ = "handoffs"
+    __table_args__ = (UniqueConstraint("conversation_id", "message_id", name="uq_handoffs_message"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # Rasa sender id: the widget customer's cookie id, or the sender a REST client chose.
+    # Rasa sender id: the customer id the web app gave the widget's cookie or the API client's token.
     conversation_id: Mapped[str] = mapped_column(String(128), index=True)
     # "waiting", "active" or "closed".
     status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
@@ -45,3 +46,6 @@ class Handoff(Base):
     # When the customer was told nobody is free and the bot took over again; None until then. The
     # request stays "waiting" in the queue, and staff may still claim it.
     timed_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The customer message that asked for a person (its client id); a turn that runs twice finds its
+    # row instead of queueing again. None for rows from before message ids.
+    message_id: Mapped[str | None] = mapped_column(String(80), nullable=True)

@@ -28,16 +28,25 @@ def open_handoff(session: Session, *, conversation_id: str) -> Handoff | None:
     ).first()
 
 
-def record_waiting(session: Session, *, conversation_id: str) -> Handoff:
-    """The bot handed over: one open handoff per conversation (a repeated request keeps the first).
+def record_waiting(session: Session, *, conversation_id: str, message_id: str | None = None) -> Handoff:
+    """The bot handed over: one open handoff per conversation (a repeated request keeps the first),
+    and one per customer message (a turn that runs again finds its row, even once it is closed).
 
     Check-then-insert is safe here: Rasa runs one turn of a conversation at a time (its lock store),
-    and only the handoff action of a turn calls this.
+    and only the handoff action of a turn calls this. Where a turn's action call is re-sent while the
+    first still runs, the unique (conversation, message) key lets only one insert win: the other
+    gets ``IntegrityError`` and, in a new transaction, finds the winner's row here.
     """
+    if message_id:
+        earlier = session.scalars(
+            select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.message_id == message_id)
+        ).first()
+        if earlier:
+            return earlier
     existing = open_handoff(session, conversation_id=conversation_id)
     if existing:
         return existing
-    handoff = Handoff(conversation_id=conversation_id, status="waiting")
+    handoff = Handoff(conversation_id=conversation_id, status="waiting", message_id=message_id)
     session.add(handoff)
     session.flush()
     return handoff

@@ -68,7 +68,7 @@ def with_typing_noise(examples: Sequence[Example], speller: SpellingCorrector, r
     noisy: list[Example] = []
     for example in examples:
         if rate > 0 and rng.random() < rate:
-            words = tuple(speller.correct(w) for w in noise_words(example.words, rng))
+            words = tuple(speller.correct_words(noise_words(example.words, rng)))
             noisy.append(Example(words, example.tags, example.intent))
         else:
             noisy.append(example)

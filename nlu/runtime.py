@@ -32,6 +32,7 @@ class WordPrediction:
     intent_probs: np.ndarray
     tags: list[str]
     tag_confidences: list[float]
+    intent_logits: np.ndarray | None = None
 
 
 @dataclass
@@ -96,8 +97,10 @@ def decode_entities(text: str, words: Sequence[Word], tags: Sequence[str], confi
 class JointNluRuntime:
     """A loaded exported folder; build once per process and call :meth:`parse` per message."""
 
-    def __init__(self, folder: Path, threads: int = 1) -> None:
+    def __init__(self, folder: Path, threads: int = 1, *, temperature: float = 1.0) -> None:
+        """``temperature`` divides the intent logits (calibration: > 1 softens over-confident probabilities)."""
         folder = Path(folder)
+        self.temperature = temperature
         missing = [name for name in (ONNX_FILE, TOKENIZER_FILE, CONFIG_FILE) if not (folder / name).is_file()]
         if missing:
             raise FileNotFoundError(f"NLU model folder {folder} lacks {', '.join(missing)}; train it with `python -m nlu.train`")
@@ -115,7 +118,7 @@ class JointNluRuntime:
 
     def corrected(self, words: Sequence[str]) -> list[str]:
         """The words with misspellings corrected (unchanged when the model has no vocabulary)."""
-        return [self.speller.correct(w) for w in words] if self.speller is not None else list(words)
+        return self.speller.correct_words(list(words)) if self.speller is not None else list(words)
 
     def predict_words(self, words: Sequence[str], *, correct: bool = True) -> WordPrediction:
         """Intent probabilities and one tag (+ its probability) per word; words are spell-corrected first."""
@@ -128,7 +131,7 @@ class JointNluRuntime:
         }
         intent_logits, slot_logits = self.session.run(None, feed)
         tags, confs = self.decoder.decode(slot_logits[0], word_ids, len(words))
-        return WordPrediction(_softmax(intent_logits[0]), tags, confs)
+        return WordPrediction(_softmax(intent_logits[0] / self.temperature), tags, confs, intent_logits[0])
 
     def parse(self, text: str, ranking_size: int = 10) -> Parse:
         """Intent, ranking (highest first) and entities of one message."""

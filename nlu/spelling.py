@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -27,6 +27,10 @@ MIN_LENGTH = 3
 GENERAL_WORDS = 90_000
 DOMAIN_BOOST = 10**12  # a shop word beats any English word at the same edit distance
 GENERAL_DICTIONARY = "frequency_dictionary_en_82_765.txt"
+BIGRAM_DICTIONARY = "frequency_bigramdictionary_en_243_342.txt"
+# What stands before "n't": "doon't" must become "don't", not "down't".
+NEGATED = frozenset({"don", "doesn", "didn", "isn", "aren", "wasn", "weren", "won", "wouldn", "couldn", "shouldn",
+                     "can", "haven", "hasn", "hadn", "ain", "mustn", "needn"})
 
 
 def max_edits(word: str) -> int:
@@ -45,6 +49,17 @@ def general_dictionary(limit: int = GENERAL_WORDS) -> Iterable[tuple[str, int]]:
             yield word, int(count)
 
 
+def bigram_dictionary() -> dict[tuple[str, str], int]:
+    """Counts of common English word pairs ("thanks again"), from the file symspellpy ships."""
+    path = resources.files("symspellpy") / BIGRAM_DICTIONARY
+    pairs: dict[tuple[str, str], int] = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            first, second, count = line.split()
+            pairs[(first, second)] = int(count)
+    return pairs
+
+
 class SpellingCorrector:
     """Shop words (boosted) plus general English words; ``correct`` maps an unknown word to the closest known one."""
 
@@ -58,7 +73,8 @@ class SpellingCorrector:
         for word, count in self.domain_counts.items():
             self._speller.create_dictionary_entry(word, DOMAIN_BOOST * max(count, 1))
             self._known.add(word)
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, list[str]] = {}
+        self._pairs: dict[tuple[str, str], int] | None = None
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], **kwargs: int) -> SpellingCorrector:
@@ -68,22 +84,64 @@ class SpellingCorrector:
     def __contains__(self, word: str) -> bool:
         return word.lower() in self._known
 
-    def correct(self, word: str) -> str:
-        """The word itself when known or not correctable, else the closest known word (first letter's case kept)."""
-        lowered = word.lower()
-        if len(lowered) < MIN_LENGTH or not lowered.isalpha() or lowered in self._known:
-            return word
+    def candidates(self, lowered: str) -> list[str]:
+        """The known words closest to an unknown word (all at the same, smallest distance), most frequent first."""
         if lowered not in self._cache:
             found = self._speller.lookup(lowered, Verbosity.CLOSEST, max_edit_distance=max_edits(lowered))
-            self._cache[lowered] = found[0].term if found else lowered
-        corrected = self._cache[lowered]
+            self._cache[lowered] = [hit.term for hit in found]
+        return self._cache[lowered]
+
+    def correct(self, word: str, before: str = "", after: str = "") -> str:
+        """The word itself when known or not correctable, else the closest known word (first letter's case kept).
+
+        Among equally close candidates the neighbouring words decide when English has the pair
+        ("thans again" -> "thanks again", not "than again"); otherwise the most frequent wins.
+        A word with an apostrophe ("doon't") is corrected before the apostrophe.
+        """
+        head, apostrophe, tail = word.partition("'")
+        lowered = head.lower()
+        if len(lowered) < MIN_LENGTH or not lowered.isalpha() or (not apostrophe and lowered in self._known):
+            return word
+        if apostrophe and (lowered in self._known or f"{lowered}'{tail.lower()}" in self._known):
+            return word
+        options = self.candidates(lowered)
+        if apostrophe and tail.lower() == "t":
+            options = [o for o in options if o in NEGATED] or [o for o in self._negated_near(lowered)] or options
+        if not options:
+            return word
+        corrected = self._in_context(options, before.lower(), after.lower())
         if corrected == lowered:
             return word
-        return corrected.capitalize() if word[:1].isupper() else corrected
+        corrected = corrected.capitalize() if head[:1].isupper() else corrected
+        return f"{corrected}{apostrophe}{tail}"
+
+    def _negated_near(self, lowered: str) -> list[str]:
+        found = self._speller.lookup(lowered, Verbosity.ALL, max_edit_distance=max_edits(lowered))
+        return [hit.term for hit in sorted(found, key=lambda h: h.distance) if hit.term in NEGATED][:1]
+
+    def correct_words(self, words: Sequence[str]) -> list[str]:
+        """Every word corrected, each with its neighbours as context."""
+        return [self.correct(w, words[i - 1] if i else "", words[i + 1] if i + 1 < len(words) else "") for i, w in enumerate(words)]
+
+    def _in_context(self, options: list[str], before: str, after: str) -> str:
+        if len(options) == 1 or not (before or after):
+            return options[0]
+        if self._pairs is None:
+            self._pairs = bigram_dictionary()
+        pairs = self._pairs
+        context = [pairs.get((before, o), 0) + pairs.get((o, after), 0) for o in options]
+        best = max(range(len(options)), key=lambda i: context[i])
+        return options[best] if context[best] > 0 else options[0]
 
     def correct_text(self, text: str) -> str:
         """Every word of ``text`` corrected; everything else (spaces, digits, punctuation) kept."""
-        return re.sub(r"[A-Za-z]+", lambda m: self.correct(m.group(0)), text)
+        words = list(re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)?", text))
+        fixed = self.correct_words([m.group(0) for m in words])
+        out, cursor = [], 0
+        for match, replacement in zip(words, fixed, strict=True):
+            out += [text[cursor:match.start()], replacement]
+            cursor = match.end()
+        return "".join(out) + text[cursor:]
 
     def save(self, path: Path) -> None:
         """Write the shop vocabulary (the general dictionary ships with symspellpy)."""

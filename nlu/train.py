@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     torch.manual_seed(args.seed)
     tokenizer = load_tokenizer(encoder_dir / "tokenizer.json")
-    speller = SpellingCorrector.from_texts(" ".join(e.words) for e in examples)
+    # The shop's words: out-of-scope examples are general English, which the corrector already knows.
+    speller = SpellingCorrector.from_texts(" ".join(e.words) for e in examples if e.intent != "out_of_scope")
     args.out.mkdir(parents=True, exist_ok=True)
     speller.save(args.out / VOCABULARY_FILE)  # before export: the export's own check reads it
     trained_on = with_typing_noise(examples, speller, args.noise_rate, random.Random(args.seed + 1))

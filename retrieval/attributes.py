@@ -16,7 +16,9 @@ Where the words customers use for its values come from (``Attribute.synonyms``),
 ``"catalog"`` (the catalog's own values, case/plural-insensitive), ``"table"`` (the attribute's
 section of ``retrieval/synonyms.yml``: "sneakers" -> Casual Shoes and Sports Shoes), ``"fuzzy"``
 (a close spelling of a catalog value: "addidas"), ``"embedding"`` (the nearest catalog value by
-meaning, above a threshold). An attribute without sources keeps the customer's own word.
+meaning, above a threshold). An attribute without sources keeps the customer's own word. A table
+value the catalog lacks is skipped, unless the attribute keeps soft values ("a gift" steers the
+ranking of a catalog with no gift label, without filtering).
 """
 
 from __future__ import annotations
@@ -69,6 +71,14 @@ class Attribute:
     """Its values are part of the text handed to semantic and lexical search."""
     keeps_unknown_words: bool = False
     """A value the catalog does not know is kept as a search keyword instead of being dropped."""
+    soft_values: bool = False
+    """A value the synonym table names but the catalog lacks ("a gift": no product is labelled one) is kept
+    as a soft constraint: it steers the ranking and shows in the summary, and never filters."""
+    read_from_text: bool = False
+    """Its words are also read from the customer's message when the NLU tagged none ("for my wife", "a present")."""
+    for_whom: bool = False
+    """It says who the product is for: a new request that refers to the same person ("she likes watches")
+    keeps it, together with the soft constraints; a request for someone else ("my son") replaces it."""
     path_separator: str | None = None
     """The value is a path ("Apparel > Topwear"): a product holds every level's prefix, so a filter on
     any level matches, and a level's own name ("topwear") names it."""
@@ -126,7 +136,7 @@ REGISTRY: tuple[Attribute, ...] = (
     Attribute(
         name="gender", label="for", title="For", field="gender", entity="gender", relax_rank=80,
         words=("gender",), synonyms=("catalog", "table"), boost=True, always_included=("Unisex",),
-        summary="for {value}",
+        summary="for {value}", read_from_text=True, for_whom=True,
     ),
     Attribute(
         name="brand", label="brand", title="Brand", field="brand", entity="brand", excludable=True, relax_rank=60,
@@ -135,6 +145,7 @@ REGISTRY: tuple[Attribute, ...] = (
     Attribute(
         name="usage", label="occasion", title="Occasion", field="usage", entity="occasion", relax_rank=40,
         words=("occasion", "usage", "event"), synonyms=("catalog", "table"), boost=True, learned=True,
+        soft_values=True, read_from_text=True,
     ),
     Attribute(
         name="season", label="season", title="Season", field="season", entity="season", relax_rank=20,
@@ -151,7 +162,7 @@ REGISTRY: tuple[Attribute, ...] = (
     ),
     Attribute(
         name="category", label="category", title="Category", field="category", multi_valued=True, excludable=True,
-        words=("category", "categories", "department", "section"), synonyms=("catalog", "fuzzy"), in_query=False,
+        words=("category", "categories", "department", "section"), synonyms=("catalog", "table", "fuzzy"), in_query=False,
         path_separator=" > ",
     ),
     Attribute(

@@ -3,18 +3,25 @@
 Why raw events and no pre-aggregated profile: preferences are recomputed from the events with a
 time decay on every turn (a customer has at most a few hundred events), so there is no derived
 state to keep consistent, "forget me" is a single DELETE, and the retention period is a filter.
+
+Each row is keyed by the customer message it came with (``message_id``): a turn that runs twice (a
+replica killed mid-turn, an action call re-sent to another worker) stores each reaction once.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, delete, select
+from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from retrieval.models import Base
@@ -47,10 +54,27 @@ REACTION_WEIGHTS: dict[Reaction, float] = {
 }
 
 
+# The customer message whose turn is recording reactions (its client id from the turn's metadata),
+# set by the action around its work (``reactions_of``). Without it a row is keyed by its turn number.
+CURRENT_MESSAGE: ContextVar[str | None] = ContextVar("feedback_current_message", default=None)
+ONCE_KEY = ("conversation_id", "message_id", "kind", "product_id")
+
+
+@contextmanager
+def reactions_of(message_id: str | None) -> Iterator[None]:
+    """Reactions recorded inside belong to the customer message ``message_id`` (None: unknown)."""
+    token = CURRENT_MESSAGE.set(message_id)
+    try:
+        yield
+    finally:
+        CURRENT_MESSAGE.reset(token)
+
+
 class FeedbackEvent(Base):
     """One reaction of one customer to one product at one turn of one conversation."""
 
     __tablename__ = "feedback_events"
+    __table_args__ = (UniqueConstraint(*ONCE_KEY, name="uq_feedback_once"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     customer_id: Mapped[str] = mapped_column(String(128))
@@ -69,6 +93,9 @@ class FeedbackEvent(Base):
     """The customer's active constraints at the time."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     """When it happened (UTC); drives the decay of long-term preferences and retention."""
+    message_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    """The customer message the reaction came with: its client id, else ``turn-<turn>``; None for rows
+    recorded outside a conversation turn. With conversation, kind and product, the row's unique key."""
 
 
 @dataclass(frozen=True)
@@ -93,14 +120,28 @@ class FeedbackStore:
         self.retention_days = retention_days
 
     def record(self, *, customer_id: str, conversation_id: str, kind: Reaction, product_id: str, turn: int = 0,
-               query: str = "", constraints: dict[str, Any] | None = None, at: datetime | None = None) -> None:
-        """Store one reaction."""
-        with session_scope(self.engine) as session:
-            session.add(FeedbackEvent(
-                customer_id=customer_id, conversation_id=conversation_id, turn=turn, kind=kind.value,
-                product_id=product_id, query=query[:2000], constraints=constraints or {},
-                created_at=at or datetime.now(UTC),
-            ))
+               query: str = "", constraints: dict[str, Any] | None = None, at: datetime | None = None,
+               message_id: str | None = None) -> bool:
+        """Store one reaction, once per customer message: False when this message already stored it.
+
+        The message is ``message_id``, else the one of ``reactions_of``, else the turn (when known).
+        """
+        key = message_id or CURRENT_MESSAGE.get() or (f"turn-{turn}" if turn > 0 else None)
+        row = {"customer_id": customer_id, "conversation_id": conversation_id, "turn": turn, "kind": kind.value,
+               "product_id": product_id, "query": query[:2000], "constraints": constraints or {},
+               "created_at": at or datetime.now(UTC), "message_id": key}
+        dialect = self.engine.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(FeedbackEvent)
+            with session_scope(self.engine) as session:
+                result = session.execute(insert.values(**row).on_conflict_do_nothing(index_elements=list(ONCE_KEY)))
+                return bool(getattr(result, "rowcount", 1))
+        try:
+            with session_scope(self.engine) as session:
+                session.add(FeedbackEvent(**row))
+            return True
+        except IntegrityError:  # the same message stored it first
+            return False
 
     def history(self, *, customer_id: str, now: datetime | None = None) -> list[StoredReaction]:
         """The customer's reactions within the retention period, oldest first."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -108,13 +109,19 @@ class VectorIndex:
         return scores, ids
 
     def save(self, directory: Path, manifest: Manifest) -> None:
-        """Write ``index.faiss`` then ``manifest.json`` (the manifest last: a crash leaves a detectable mismatch)."""
+        """Write ``index.faiss`` then ``manifest.json`` (the manifest last: a crash leaves a detectable mismatch).
+
+        Each file is written under a name of this process's own and renamed into place, so two
+        processes saving the same index at once (a benchmark and a server both ingesting) never
+        rename each other's half-written file."""
         faiss = _faiss()
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / "index.faiss.tmp"
+        tmp = directory / f"index.faiss.{os.getpid()}.tmp"
         faiss.write_index(self.index, str(tmp))
         tmp.replace(directory / "index.faiss")
-        (directory / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
+        tmp_manifest = directory / f"manifest.json.{os.getpid()}.tmp"
+        tmp_manifest.write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
+        tmp_manifest.replace(directory / "manifest.json")
 
     @classmethod
     def load(cls, directory: Path) -> tuple[VectorIndex, Manifest]:

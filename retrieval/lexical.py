@@ -46,6 +46,7 @@ class BM25:
         tf = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_docs, n_terms))
         tf.sum_duplicates()
         df = np.bincount(tf.indices, minlength=n_terms)
+        self.document_frequency = df  # products whose text holds each term (by vocab index)
         idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
         avgdl = lengths.mean() if n_docs else 1.0
         norm = k1 * (1 - b + b * lengths / max(avgdl, 1e-9))

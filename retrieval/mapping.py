@@ -5,6 +5,9 @@ field comes from. A field spec is one of:
 
 * ``"column"``                         the column's text;
 * ``[col_a, col_b]``                   a path: non-empty values joined with " > " (categories);
+* ``{column: tree, path: " >> "}``      a path held in one column: split on the given separator, levels
+                                        stripped, empty ones dropped, joined with " > " (a category tree
+                                        such as Flipkart's "Clothing >> Women's Clothing >> Shorts");
 * ``{value: USD}``                     a constant;
 * ``{column: c, split: "|"}``           a list (sizes);
 * ``{derive: words_before, column: c, stop: [Men, Women]}``   words before the first stop word;
@@ -24,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from retrieval.attributes import attribute
 from retrieval.errors import CatalogNotFoundError, MappingError
 
 FIELDS = (
@@ -32,6 +36,7 @@ FIELDS = (
 )
 REQUIRED = ("id", "title")
 DERIVATIONS = ("words_before", "first_words", "match_words")
+PATH_SEPARATOR = attribute("category").path_separator or " > "  # how the registry reads a path
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[a-z]+(?:'s)?")
 
@@ -128,6 +133,10 @@ def _validate_spec(path: Path, name: str, spec: Any) -> None:
         raise MappingError(f"Mapping {path}: field {name!r} derives without a 'column'.")
     if not ({"value", "column"} & set(spec)):
         raise MappingError(f"Mapping {path}: field {name!r} needs 'column' or 'value'.")
+    if "path" in spec and (not isinstance(spec["path"], str) or not spec["path"].strip()):
+        raise MappingError(f"Mapping {path}: field {name!r} needs a non-empty separator in 'path' (e.g. path: \" >> \").")
+    if "path" in spec and ({"derive", "split", "value"} & set(spec)):
+        raise MappingError(f"Mapping {path}: field {name!r} combines 'path' with 'derive', 'split' or 'value'; use one.")
     if "fallback" in spec:
         _validate_spec(path, name, spec["fallback"])
 
@@ -169,7 +178,7 @@ def _resolve(spec: Any, row: dict[str, str]) -> Any:
         return _clean(row.get(spec))
     if isinstance(spec, list):
         parts = [p for p in (_clean(row.get(str(col))) for col in spec) if p]
-        return " > ".join(parts) or None
+        return PATH_SEPARATOR.join(parts) or None
     result: Any
     if "value" in spec:
         result = spec["value"]
@@ -178,11 +187,23 @@ def _resolve(spec: Any, row: dict[str, str]) -> Any:
     elif "split" in spec:
         text = _clean(row.get(spec["column"])) or ""
         result = [part.strip() for part in text.split(spec["split"]) if part.strip()]
+    elif "path" in spec:
+        levels = _path_pattern(spec["path"]).split(_clean(row.get(spec["column"])) or "")
+        result = PATH_SEPARATOR.join(level.strip() for level in levels if level.strip()) or None
     else:
         result = _clean(row.get(spec["column"]))
     if not result and "fallback" in spec:
         return _resolve(spec["fallback"], row)
     return result
+
+
+def _path_pattern(separator: str) -> re.Pattern[str]:
+    """A separator padded with spaces (" >> ") matches its core between spaces or ends, so "A >>  >> B" has an
+    empty level (dropped) and " / " does not cut "in/outdoor"; an unpadded one matches as written."""
+    core = separator.strip()
+    if core == separator:
+        return re.compile(re.escape(core))
+    return re.compile(rf"\s*(?<!\S){re.escape(core)}(?!\S)\s*")
 
 
 def _derive(spec: dict[str, Any], text: str) -> str | None:

@@ -1,18 +1,19 @@
-"""Re-ranking candidates with what the customer's reactions taught us.
+"""What the customer's reactions weigh, and what they say in words.
 
-Three signals, each in [-1, 1], added to the query relevance (in [0, 1]):
-- Rocchio: similarity to the weighted centroid of liked products minus similarity to the centroid
-  of disliked ones (a product-space move of the query, done on the candidates).
-- Attribute preferences: a liked brand, colour, type or occasion lifts other products sharing it;
-  a disliked one lowers them. Weights are squashed with tanh so one reaction nudges, several decide.
-- Price band: products near the prices the customer liked get a small lift.
-Reactions from the current conversation count fully; older ones decay with a half-life, which is
-how long-term preferences carry over to later sessions without dominating them.
+The ranking itself is a target search (``retrieval.target``): every reaction is evidence about the
+product the customer is after. This module turns stored reactions into that evidence and into
+the learned preferences that explain a result ("you liked brand Puma"):
+
+- Strength: a reaction of the current conversation counts fully (add to cart 1.5, like 1, click
+  0.3, thumbs down -1); one of an earlier conversation counts ``long_term`` as much, halved every
+  ``half_life_days``. That is how long-term taste carries over to later sessions without deciding
+  them. Several reactions to one product add up.
+- Profile: the learned attribute preferences (sum of strengths per brand, colour, type, occasion,
+  season value) and the centroids of liked and disliked products, for explanations.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,29 +23,29 @@ import numpy as np
 
 from retrieval.attributes import REGISTRY, Attribute
 from retrieval.feedback import StoredReaction
-from retrieval.types import Hit, Product
+from retrieval.target import TargetWeights
+from retrieval.types import Product
+
+SIMILAR_TO_LIKED = 0.6
+"""Cosine to the liked centroid above which a product is explained as "similar to products you liked"."""
 
 
 @dataclass(frozen=True)
 class RerankWeights:
-    """How much each signal counts; tuned with the simulated-customer benchmark."""
+    """How reactions count over time, and the target search's own weights (``benchmarks/feedback_simulation.py`` tunes them)."""
 
-    liked: float = 1.5
-    disliked: float = 1.0
-    attributes: float = 3.0
-    price: float = 0.15
     half_life_days: float = 14.0
     long_term: float = 0.5  # weight of a reaction from an earlier session, before decay
+    target: TargetWeights = field(default_factory=TargetWeights)
 
 
 @dataclass
 class Profile:
-    """What the reactions say about the customer, ready to score products."""
+    """What the reactions say about the customer, in terms a person can read."""
 
     liked_vector: np.ndarray | None = None
     disliked_vector: np.ndarray | None = None
     attribute_weights: dict[tuple[str, str], float] = field(default_factory=dict)
-    liked_prices: list[tuple[float, float]] = field(default_factory=list)  # (price, weight)
 
     @property
     def is_empty(self) -> bool:
@@ -73,6 +74,15 @@ def reaction_weight(reaction: StoredReaction, conversation_id: str, now: datetim
     return reaction.kind.weight * weights.long_term * 0.5 ** (age_days / weights.half_life_days)
 
 
+def reaction_strengths(reactions: Sequence[StoredReaction], conversation_id: str, now: datetime,
+                       weights: RerankWeights) -> dict[str, float]:
+    """Net signed strength per product (reactions to one product add up; those that cancel out drop)."""
+    strengths: dict[str, float] = defaultdict(float)
+    for reaction in reactions:
+        strengths[reaction.product_id] += reaction_weight(reaction, conversation_id, now, weights)
+    return {product_id: value for product_id, value in strengths.items() if abs(value) > 1e-9}
+
+
 def build_profile(
     reactions: Sequence[StoredReaction],
     products: dict[str, Product],
@@ -82,12 +92,11 @@ def build_profile(
     weights: RerankWeights,
     now: datetime | None = None,
 ) -> Profile:
-    """Fold the reactions into centroids, attribute weights and liked prices."""
+    """Fold the reactions into learned attribute weights and the centroids of liked and disliked products."""
     now = now or datetime.now(UTC)
     liked_sum: np.ndarray | None = None
     disliked_sum: np.ndarray | None = None
     attributes: dict[tuple[str, str], float] = defaultdict(float)
-    prices: list[tuple[float, float]] = []
     for reaction in reactions:
         product = products.get(reaction.product_id)
         if product is None:
@@ -102,12 +111,7 @@ def build_profile(
         for spec in learned_attributes():
             for value in spec.values_of(product):
                 attributes[(spec.name, value)] += weight
-        if weight > 0 and product.price is not None:
-            prices.append((product.price, weight))
-    return Profile(
-        liked_vector=_unit(liked_sum), disliked_vector=_unit(disliked_sum),
-        attribute_weights=dict(attributes), liked_prices=prices,
-    )
+    return Profile(liked_vector=_unit(liked_sum), disliked_vector=_unit(disliked_sum), attribute_weights=dict(attributes))
 
 
 def _unit(vector: np.ndarray | None) -> np.ndarray | None:
@@ -117,53 +121,15 @@ def _unit(vector: np.ndarray | None) -> np.ndarray | None:
     return vector / norm if norm > 1e-9 else None
 
 
-def _price_affinity(price: float | None, liked: list[tuple[float, float]]) -> float:
-    """1 near the (weighted, log-scale) centre of liked prices, falling to 0 at a factor of 2 away."""
-    if price is None or not liked or price <= 0:
-        return 0.0
-    total = sum(w for _, w in liked)
-    centre = sum(math.log(max(p, 0.01)) * w for p, w in liked) / total
-    return max(0.0, 1.0 - abs(math.log(price) - centre) / math.log(2.0))
-
-
-def rerank(
-    hits: Sequence[Hit],
-    profile: Profile,
-    embedding: Callable[[str], np.ndarray | None],
-    *,
-    weights: RerankWeights,
-    extra: Sequence[Hit] = (),
-) -> list[Hit]:
-    """Re-score ``hits`` (in relevance order) plus ``extra`` candidates found near liked products."""
-    candidates: dict[str, tuple[Hit, float]] = {}
-    count = max(len(hits), 1)
-    for rank, hit in enumerate(hits):
-        candidates[hit.product.id] = (hit, 1.0 - rank / count)
-    for hit in extra:  # found by the liked centroid, not the query: start below every query hit
-        candidates.setdefault(hit.product.id, (hit, 0.0))
-    rescored: list[Hit] = []
-    for hit, relevance in candidates.values():
-        product = hit.product
-        score, reasons = relevance, list(hit.reasons)
-        vector = embedding(product.id)
-        if vector is not None and profile.liked_vector is not None:
-            similarity = float(vector @ profile.liked_vector)
-            score += weights.liked * similarity
-            if similarity > 0.6:
-                reasons.append(f"similar to products you liked ({similarity:.2f})")
-        if vector is not None and profile.disliked_vector is not None:
-            similarity = float(vector @ profile.disliked_vector)
-            score -= weights.disliked * similarity
-        attribute_score = 0.0
-        learned_specs = learned_attributes()
-        for spec in learned_specs:
-            value, learned = preference_weight(profile, spec, product)
-            if abs(learned) >= 0.5:
-                attribute_score += math.tanh(learned)
-                verb = "liked" if learned > 0 else "turned down"
-                reasons.append(f"you {verb} {spec.label} {value}")
-        score += weights.attributes * attribute_score / len(learned_specs)
-        score += weights.price * _price_affinity(product.price, profile.liked_prices)
-        rescored.append(Hit(product=product, score=score, reasons=reasons))
-    rescored.sort(key=lambda h: -h.score)
-    return rescored
+def preference_reasons(product: Product, profile: Profile, vector: np.ndarray | None) -> list[str]:
+    """Why the reactions favour (or disfavour) ``product``: learned attribute values and closeness to liked products."""
+    reasons = []
+    if vector is not None and profile.liked_vector is not None:
+        similarity = float(vector @ profile.liked_vector)
+        if similarity > SIMILAR_TO_LIKED:
+            reasons.append(f"similar to products you liked ({similarity:.2f})")
+    for spec in learned_attributes():
+        value, learned = preference_weight(profile, spec, product)
+        if abs(learned) >= 0.5:
+            reasons.append(f"you {'liked' if learned > 0 else 'turned down'} {spec.label} {value}")
+    return reasons

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nlu.spelling import SpellingCorrector
 from retrieval import ann
-from retrieval.attributes import catalog_backed
+from retrieval.attributes import attribute, catalog_backed
 from retrieval.errors import IndexMissingError, UnknownProductError
 from retrieval.filtering import AttributeTable
 from retrieval.index import VectorIndex, check_manifest
@@ -43,6 +44,8 @@ class Retriever:
         values = {spec.name: [v for p in products for v in spec.values_of(p)] for spec in catalog_backed()}
         self.vocabulary = Vocabulary(values, embed=lambda texts: np.stack([query_encoder.encode_query(t) for t in texts]))
         self.boosted = tuple(spec for spec in catalog_backed() if spec.boost)
+        # The catalog's own words, so that a misspelt query word still finds them ("snekers" -> "sneaker").
+        self.speller = SpellingCorrector({term: int(self.bm25.document_frequency[i]) for term, i in self.bm25.vocab.items()})
 
     @classmethod
     def open(cls, settings: Settings, *, catalog: str | None = None, query_encoder: Any = None) -> Retriever:
@@ -95,7 +98,7 @@ class Retriever:
         qvec = self.query_encoder.encode_query(query) if method != "lexical" else None
         if qvec is not None:
             candidates |= set(self._nearest(qvec, pool, mask)[1].tolist())
-        lexical = self.bm25.scores(query) if method != "semantic" else None
+        lexical = self.bm25.scores(self.lexical_query(query)) if method != "semantic" else None
         if lexical is not None:
             masked = lexical if mask is None else np.where(mask, lexical, 0.0)
             top = np.argpartition(-masked, min(pool, len(masked) - 1))[:pool]
@@ -125,6 +128,46 @@ class Retriever:
         if vector is None:
             raise UnknownProductError(f"Unknown product id {product_id!r}; use an id from a previous search result.")
         return self.search_by_vector(vector, (filters or Filters()).excluding_ids([str(product_id)]), top_k)
+
+    def nearest(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(cosines, positions) of the ``k`` products nearest to an L2-normalised vector, best first."""
+        return self._nearest(np.asarray(vector, dtype=np.float32), k, self.table.mask(filters))
+
+    def vectors(self, positions: np.ndarray) -> np.ndarray:
+        """The stored (L2-normalised) vectors of the products at ``positions`` (positions in ``snapshot.products``)."""
+        return np.asarray(self.index.index.reconstruct_batch(self.snapshot.row_ids[np.asarray(positions, dtype=np.int64)]), dtype=np.float32)
+
+    def facets(self, name: str, filters: Filters | None = None, *, top: int | None = None) -> list[tuple[str, int]]:
+        """How many products (allowed by ``filters``) hold each value of attribute ``name``, most first.
+
+        What the shop carries, from its own data: "which brands do you have?", the categories
+        offered when a request names something it does not sell, the product types for men.
+        """
+        spec = attribute(name)
+        mask = self.table.mask(filters)
+        counts: dict[str, int] = {}
+        for pos, product in enumerate(self.snapshot.products):
+            if mask is not None and not mask[pos]:
+                continue
+            for value in spec.values_of(product):
+                counts[value] = counts.get(value, 0) + 1
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return ranked[:top] if top is not None else ranked
+
+    def lexical_query(self, query: str) -> str:
+        """The query's words as the keyword index knows them: misspelt ones corrected, unknown ones kept."""
+        return " ".join(self.known_word(token) or token for token in tokenize(query))
+
+    def known_word(self, word: str) -> str | None:
+        """The catalog's word for ``word`` (as its keyword index folds it), spelling corrected; None when the catalog never uses it."""
+        tokens = tokenize(word)
+        if not tokens:
+            return None
+        token = tokens[0]
+        if token in self.bm25.vocab:
+            return token
+        corrected = tokenize(self.speller.correct(token))
+        return corrected[0] if corrected and corrected[0] in self.bm25.vocab else None
 
     # --- internals ---------------------------------------------------------------------------
     def _nearest(self, vector: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

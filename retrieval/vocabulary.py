@@ -3,7 +3,8 @@
 Each registered attribute (``retrieval.attributes``) names the sources its values are looked up
 in, tried in order until one answers: the catalog's own values (case, plural, hyphens and spaces
 ignored), the synonym table (``retrieval/synonyms.yml``), a close spelling of a catalog value, and
-the nearest catalog value by embedding above a similarity threshold. Anything else gives no value:
+the nearest catalog value by embedding above a similarity threshold. The close spelling also
+matches the synonym table's words ("snekers" is a misspelt "sneakers"). Anything else gives no value:
 a wrong hard filter empties the result list, which is worse than no filter.
 """
 
@@ -47,6 +48,15 @@ def load_synonyms(path: Path = SYNONYMS_FILE) -> dict[str, dict[str, tuple[str, 
         attribute(str(name))  # a section for an unregistered attribute is a mistake in the file
         table[str(name)] = {fold(str(word)): tuple(str(v) for v in values) for word, values in (words or {}).items()}
     return table
+
+
+def table_values(name: str, text: str) -> list[str]:
+    """What the synonym table says a word means for an attribute, whether or not the catalog has it.
+
+    The catalog-independent reading: "gift" is an occasion even in a catalog with no gift label, which
+    an attribute with soft values keeps as a soft constraint (``Attribute.soft_values``).
+    """
+    return list(load_synonyms().get(name, {}).get(fold(text or ""), ()))
 
 
 def resolve_attribute(name: str) -> Attribute | None:
@@ -101,6 +111,10 @@ class Vocabulary:
                 close = process.extractOne(key, list(folded_values), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
                 if close:
                     return list(folded_values[close[0]])
+                if "table" in spec.synonyms:  # a close spelling of a customer word for values: "snekers" ~ "sneaker"
+                    found = self._close_synonym(spec.name, key)
+                    if found:
+                        return found
             if source == "embedding" and nearest and self.embed is not None:
                 best = self._nearest(spec.name, text)
                 if best is not None:
@@ -115,6 +129,14 @@ class Vocabulary:
     def mentioned(self, name: str, tokens: set[str]) -> list[str]:
         """Catalog values of ``name`` whose folded words all occur in the folded query ``tokens``."""
         return [value for value, words in self.value_words.get(name, ()) if words and all(w in tokens for w in words)]
+
+    def _close_synonym(self, name: str, key: str) -> list[str]:
+        """The catalog values of the synonym-table word closest in spelling to ``key`` (only words whose values the catalog has)."""
+        folded_values = self.folded.get(name, {})
+        words = {word: [v for value in values for v in folded_values.get(fold(value), [])]
+                 for word, values in self.synonyms.get(name, {}).items()}
+        close = process.extractOne(key, [w for w, found in words.items() if found], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        return list(dict.fromkeys(words[close[0]])) if close else []
 
     def _nearest(self, name: str, text: str) -> str | None:
         assert self.embed is not None

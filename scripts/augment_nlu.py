@@ -25,6 +25,17 @@ GENDER_WORDS = {"Men", "Women", "Boys", "Girls", "Unisex"}
 GENDERS = ["men", "women", "men's", "women's", "boys", "girls", "guys", "ladies", "kids", "unisex", "male", "female", "mens", "womens"]
 MATERIALS = ["cotton", "leather", "denim", "silk", "wool", "linen", "polyester", "suede", "canvas", "nylon", "rubber", "chiffon", "fleece", "velvet"]
 SIZES = ["S", "M", "L", "XL", "XXL", "small", "medium", "large", "extra large", "7", "8", "9", "10", "11", "32", "34"]
+# Everyday products of other shops, written by hand: a request names a product kind whether or not
+# this catalog carries it, so the model tags "do you sell [sofas](product_type)?" as a search and the
+# catalog, not the NLU, decides whether the shop sells it.
+OTHER_PRODUCTS = [
+    "sofa", "sofas", "coffee table", "dining table", "office chair", "desk lamp", "bookshelf", "mattress", "curtains",
+    "rug", "bed sheets", "towels", "pillows", "laptop", "phone case", "headphones", "television", "microwave",
+    "blender", "kettle", "toaster", "frying pan", "cookware set", "vacuum cleaner", "bicycle", "tent", "sleeping bag",
+    "guitar", "printer", "keyboard", "computer mouse", "monitor", "bluetooth speaker", "light bulbs", "wall paint",
+    "plant pots", "flower vase", "candles", "picture frame", "mirror", "wardrobe", "toys", "board games", "stroller",
+    "car seat", "dog food", "cat litter", "camera", "tripod", "power bank", "garden hose", "drill", "car mats",
+]
 EXTRA_OCCASIONS = ["office", "wedding", "gym", "beach", "work", "running", "hiking", "college", "date night", "everyday"]
 EXTRA_TYPES = [
     "sneakers",
@@ -77,6 +88,7 @@ def catalog_vocabulary(path: Path) -> dict[str, list[str]]:
         "material": MATERIALS,
         "size": SIZES,
         "attribute": ATTRIBUTES,
+        "other_product": OTHER_PRODUCTS,
     }
 
 
@@ -149,6 +161,8 @@ class Renderer:
             if key.startswith("x_"):
                 entity = key[2:]
                 return f'[{self.value(entity)}]{{"entity": "{entity}", "role": "exclude"}}'
+            if key == "other_product":
+                return f"[{self.value(key)}](product_type)"
             return f"[{self.value(key)}]({key})"
 
         return re.sub(r"\{(\w+)\}", sub, template)
@@ -173,8 +187,19 @@ def typo(line: str, rng: random.Random) -> str:
 TEMPLATES: dict[str, dict[str, tuple[int, list[str]]]] = {
     "search": {
         "search_product": (
-            1300,
+            1450,
             [
+                "do you sell {other_product}?",
+                "do you sell {product_type}?",
+                "i need a {other_product}",
+                "looking for {other_product}",
+                "do you have any {other_product}",
+                "do you have any {product_type}",
+                "i want to buy {other_product}",
+                "show me {other_product} {price_max}",
+                "{other_product} please",
+                "where can i find {other_product}",
+                "where can i find {product_type}",
                 "show me {color} {product_type}",
                 "i need {product_type} for {gender}",
                 "looking for {brand} {product_type}",
@@ -333,7 +358,7 @@ TEMPLATES: dict[str, dict[str, tuple[int, list[str]]]] = {
             320,
             [
                 "what {attribute} is {ordinal}",
-                "what is the {attribute} of {ordinal}",
+                "tell me the {attribute} of {ordinal}",
                 "what {attribute} does it come in",
                 "which {attribute} are available",
                 "how much is {ordinal}",
@@ -440,7 +465,7 @@ TEMPLATES: dict[str, dict[str, tuple[int, list[str]]]] = {
             130,
             [
                 "(these|those|the results|your picks|the suggestions|this) (are|look|seem|is) (bad|terrible|wrong|awful|useless|irrelevant|not right|off)",
-                "(i don't like|i hate|not a fan of) (these|them|this|any of these|the results)",
+                "(i don't like|i hate|not a fan of) (these|them|this|the results)",
                 "(bad|poor|terrible|useless) (job|picks|results|suggestions)",
                 "(not|nothing like) what i (wanted|asked for|was looking for|meant)",
                 "(none of these|nothing here) (works|fits|is right|matches)",

@@ -27,21 +27,24 @@ START, END = "<!-- counts:start -->", "<!-- counts:end -->"
 
 
 def count_tables() -> str:
-    """Markdown: examples per intent (hand-written / generated / held-out), then entity labels."""
-    hand: Counter[str] = Counter()
-    generated: Counter[str] = Counter()
+    """Markdown: examples per intent (hand-written / generated / CLINC150 / held-out), then entity labels."""
+    sources: dict[str, Counter[str]] = {"hand": Counter(), "generated": Counter(), "clinc": Counter()}
     labels: Counter[str] = Counter()
     for file in sorted(DATA.glob("*.yml")):
-        bucket = generated if file.name.startswith("generated_") else hand
+        kind = "generated" if file.name.startswith("generated_") else "clinc" if file.name.startswith("clinc_") else "hand"
         for _, spans, intent in iter_rasa_nlu([file]):
-            bucket[intent] += 1
+            sources[kind][intent] += 1
             labels.update(span.label for span in spans)
     heldout = Counter(intent for _, _, intent in iter_rasa_nlu([HELDOUT]))
-    intents = sorted(set(hand) | set(generated), key=lambda name: (-(hand[name] + generated[name]), name))
-    rows = ["| intent | hand-written | generated | total | held-out |", "|---|---:|---:|---:|---:|"]
-    rows += [f"| {name} | {hand[name]} | {generated[name]} | {hand[name] + generated[name]} | {heldout[name]} |" for name in intents]
-    total_hand, total_generated = sum(hand.values()), sum(generated.values())
-    rows.append(f"| **all** | {total_hand} | {total_generated} | {total_hand + total_generated} | {sum(heldout.values())} |")
+    total = Counter[str]()
+    for counts in sources.values():
+        total.update(counts)
+    intents = sorted(total, key=lambda name: (-total[name], name))
+    hand, generated, clinc = sources["hand"], sources["generated"], sources["clinc"]
+    rows = ["| intent | hand-written | generated | CLINC150 | total | held-out |", "|---|---:|---:|---:|---:|---:|"]
+    rows += [f"| {name} | {hand[name]} | {generated[name]} | {clinc[name]} | {total[name]} | {heldout[name]} |" for name in intents]
+    rows.append(f"| **all** | {sum(hand.values())} | {sum(generated.values())} | {sum(clinc.values())} | "
+                f"{sum(total.values())} | {sum(heldout.values())} |")
     rows += ["", "Entity annotations (label = entity or entity.role):", "", "| label | count |", "|---|---:|"]
     rows += [f"| {label} | {count} |" for label, count in sorted(labels.items(), key=lambda item: (-item[1], item[0]))]
     return "\n".join(rows)

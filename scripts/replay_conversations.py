@@ -39,6 +39,10 @@ DEMOS: dict[str, list[str]] = {
     "05-handoff": [
         "hello", "what's the weather tomorrow", "i want to talk to a human",
     ],
+    "06-open-world": [
+        "do you sell sofas?", "what kind of products do you have?", "blak snekers for men",
+        "call yellow cab", "i need a gift for my wife", "she likes watches", "are you a bot?",
+    ],
 }
 
 

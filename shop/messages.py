@@ -35,3 +35,8 @@ HANDOFF_STILL_QUEUED_MESSAGE = (
 OUT_OF_TURN = "out_of_turn"
 # On a customer message whose client already receives those events live (the web widget's SSE).
 RECEIVES_LIVE = "receives_live"
+# On a customer message: the client's id of that message (the ``Idempotency-Key`` the web app sends
+# Rasa's REST channel). A message re-sent with the same id is answered once; the action server keys
+# the rows a turn writes (feedback, cart, handoff) by it, so a turn that runs twice writes them once.
+MESSAGE_ID = "message_id"
+IDEMPOTENCY_HEADER = "Idempotency-Key"

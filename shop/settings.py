@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     torch_threads: int = Field(2, ge=1, description="CPU threads torch may use in this process.")
     query_encoder: Literal["torch", "onnx-fp32", "onnx-int8"] = Field(
         "onnx-int8",
-        description="Encoder for search queries: ONNX int8 is the fastest and keeps semantic P@10 "
+        description="Encoder for search queries: ONNX int8 is the fastest and keeps the semantic known-item MRR@10 "
         "(benchmarks/results/retrieval.json, encoder); onnx-fp32 reproduces the torch vectors exactly.",
     )
     search_threads: int = Field(
@@ -75,7 +75,8 @@ class Settings(BaseSettings):
         "", description="Key that signs customer cookies; generated once into var_dir/web_secret when empty."
     )
     rasa_token: str = Field(
-        "", description="Token of Rasa's HTTP API (--auth-token); generated once into var_dir/rasa_token when empty."
+        "", description="Token of Rasa's HTTP API and REST channel (passed in the environment, never on a command line); "
+        "generated once into var_dir/rasa_token when empty."
     )
     rasa_timeout: float = Field(20.0, gt=0, description="Seconds the web app waits for Rasa before answering 503.")
     staff_session_hours: float = Field(8.0, gt=0, description="Lifetime of a staff console session.")
@@ -86,11 +87,26 @@ class Settings(BaseSettings):
         "then they are told nobody is free, the bot answers again and the request stays in the console queue.",
     )
     web_secure_cookies: bool = Field(False, description="Mark cookies Secure (set when served over HTTPS).")
+    web_forwarded_allow_ips: str = Field(
+        "127.0.0.1", description="Proxies whose X-Forwarded-For names the client (uvicorn's forwarded_allow_ips): nginx here, "
+        "the ingress controller in Kubernetes. Rate limits per IP count that address."
+    )
+    redis_url: str = Field(
+        "", description="Redis of the web app's shared state (rate limits, login throttling, live messages) across replicas; "
+        "empty: kept in this process (one replica)."
+    )
+    rate_window_seconds: float = Field(60.0, gt=0, description="Window of the rate limits below.")
+    rate_per_customer: int = Field(30, ge=1, description="Messages one customer may send per window (widget cookie or API token).")
+    rate_per_ip: int = Field(300, ge=1, description="Chat requests one client address may send per window, all customers together.")
+    new_customers_per_ip_hour: int = Field(60, ge=1, description="API customer tokens one client address may create per hour.")
     log_format: Literal["text", "json"] = Field(
         "text", description="Log line format of our processes; production mode sets json (shop/logging_setup.py)."
     )
     log_level: str = Field("INFO", description="Level of our processes' root logger.")
-    prod_port: int = Field(6400, description="Production mode: nginx's public loopback port (the action balancer uses the next one).")
+    prod_port: int = Field(
+        6400, description="Production mode: nginx's public port (the web app); the next two are its internal loopback "
+        "balancers of the action workers and of the Rasa replicas."
+    )
     prod_service_port: int = Field(
         5400, description="Production mode: base of the replicas' ports (Rasa base+1.., actions base+11.., web base+20)."
     )
@@ -101,6 +117,17 @@ class Settings(BaseSettings):
     prod_lock_lifetime: int = Field(
         20, ge=5, description="Seconds a conversation lock held by a crashed Rasa replica blocks that conversation."
     )
+    prod_web_replicas: int = Field(2, ge=1, le=9, description="Production mode: web-app processes behind nginx.")
+    prod_public_host: str = Field(
+        "127.0.0.1", description="Production mode: the interface nginx publishes the web app on (0.0.0.0 for every interface); "
+        "everything else listens on loopback only."
+    )
+    prod_turn_timeout: float = Field(
+        30.0, gt=0, description="Production mode: seconds nginx waits for a Rasa replica's answer to a turn before it asks "
+        "another (safe: turns carry their message id); the web app waits for two such tries. Keep it above "
+        "prod_lock_lifetime: a turn re-sent after its replica died waits that long for the dead replica's lock."
+    )
+    prod_stop_grace: float = Field(10.0, gt=0, description="Production mode: seconds each service gets to stop before it is killed.")
 
     @property
     def resolved_database_url(self) -> str:
@@ -116,7 +143,6 @@ class Settings(BaseSettings):
     def resolved_rasa_url(self) -> str:
         """Base URL used by tests, benchmarks and the web app to reach Rasa."""
         return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
-
 
     @property
     def resolved_web_secret(self) -> str:

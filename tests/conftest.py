@@ -127,9 +127,11 @@ def catalog_settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.F
     database_url = ""  # the SQLite default under var_dir
     if test_database() == "postgres":  # its own database: tests/retrieval empties shop_test after each test
         database_url = create_database(request.getfixturevalue("postgres_url"), "shop_catalog")
+    # Every test client comes from 127.0.0.1: the per-address limit would count the whole suite as
+    # one client. The limits have tests of their own (tests/web/test_api.py, tests/reliability).
     settings = Settings(
         var_dir=var_dir, catalog_path=catalog, catalog_mapping=DEMO_MAPPING, database_url=database_url,
-        action_port=free_port(), rasa_port=free_port(), web_port=free_port(),
+        action_port=free_port(), rasa_port=free_port(), web_port=free_port(), rate_per_ip=1_000_000,
     )
     report = ingest(settings)
     assert report.ingested > 1000, report.summary()

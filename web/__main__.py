@@ -20,7 +20,9 @@ def main() -> None:
     configure_logging("web")  # one log format for all our processes (JSON in production mode)
     # Short graceful shutdown: open SSE streams must not keep a stopping server alive.
     # log_config=None: uvicorn keeps the handlers configure_logging installed.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=3, log_config=None)
+    # forwarded_allow_ips: only these proxies may name the client (X-Forwarded-For), which the rate limits count.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=3, log_config=None,
+                proxy_headers=True, forwarded_allow_ips=settings.web_forwarded_allow_ips)
 
 
 if __name__ == "__main__":

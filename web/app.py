@@ -16,11 +16,13 @@ from shop.messages import TROUBLE_MESSAGE
 from shop.settings import Settings, get_settings
 from web.db import open_engine
 from web.handoff_timer import run_handoff_timer
-from web.live import LiveHub
+from web.limits import LimitsUnavailableError, LoginThrottle, RateLimiter, RedisCounters, counters_for
+from web.live import live_hub_for
 from web.rasa_client import RasaClient, RasaUnavailableError
-from web.routes import chat, console_api, console_pages, store
-from web.security import CustomerIds, LoginThrottle
+from web.routes import api, chat, console_api, console_pages, store
+from web.security import CustomerIds
 from web.state import WEB_DIR, AppState, LoginRequiredError
+from web.turns import TurnBusyError, purge_periodically
 
 
 def _validation_message(error: RequestValidationError) -> tuple[int, str]:
@@ -44,24 +46,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = open_engine(settings.resolved_database_url)
         rasa = RasaClient(settings.resolved_rasa_url, settings.resolved_rasa_token, settings.rasa_timeout)
+        counters = counters_for(settings.redis_url)  # shared by every replica when Redis is configured
+        live = live_hub_for(settings.redis_url)
         state = app.state.shop = AppState(
             settings=settings,
             engine=engine,
             sessions=sessionmaker(engine, expire_on_commit=False),
             rasa=rasa,
-            live=LiveHub(),
+            live=live,
             customers=CustomerIds(settings.resolved_web_secret),
-            throttle=LoginThrottle(),
+            throttle=LoginThrottle(counters=counters),
             templates=Jinja2Templates(directory=WEB_DIR / "templates"),
+            limiter=RateLimiter(counters),
         )
-        timer = asyncio.create_task(run_handoff_timer(state), name="handoff-timer")
+        await live.start()
+        tasks = [asyncio.create_task(run_handoff_timer(state), name="handoff-timer"),
+                 asyncio.create_task(purge_periodically(state.sessions), name="answer-purge")]
         try:
             yield
         finally:
-            timer.cancel()
-            with suppress(asyncio.CancelledError):
-                await timer
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
+            await live.close()
             await rasa.close()
+            if isinstance(counters, RedisCounters):
+                counters.close()
             engine.dispose()
 
     app = FastAPI(title="Shopping assistant web", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -75,12 +87,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _rasa_down(_request: Request, _error: RasaUnavailableError) -> JSONResponse:
         return JSONResponse({"detail": TROUBLE_MESSAGE}, status_code=503, headers={"Retry-After": "5"})
 
+    @app.exception_handler(LimitsUnavailableError)
+    async def _limits_down(_request: Request, _error: LimitsUnavailableError) -> JSONResponse:
+        # The shared counters are down: refuse rather than let unlimited traffic through.
+        return JSONResponse({"detail": TROUBLE_MESSAGE}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(TurnBusyError)
+    async def _busy(_request: Request, _error: TurnBusyError) -> JSONResponse:
+        return JSONResponse({"detail": "Still working on your previous message; send it again in a moment."},
+                            status_code=503, headers={"Retry-After": "2"})
+
     @app.exception_handler(LoginRequiredError)
     async def _login(_request: Request, _error: LoginRequiredError) -> RedirectResponse:
         return RedirectResponse("/console/login", status_code=302)
 
     app.include_router(store.router)
     app.include_router(chat.router)
+    app.include_router(api.router)
     app.include_router(console_pages.router)
     app.include_router(console_api.router)
     return app

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from handoff.models import as_utc, utcnow
 from web.db import session_scope
-from web.models import StaffAccount, StaffSession
-from web.security import CSRF_HEADER, CUSTOMER_COOKIE, STAFF_COOKIE, token_digest, tokens_match
+from web.models import ApiCustomer, StaffAccount, StaffSession
+from web.security import API_TOKEN_PREFIX, CSRF_HEADER, CUSTOMER_COOKIE, STAFF_COOKIE, token_digest, tokens_match
 from web.state import AppState, LoginRequiredError
 
 
@@ -60,8 +60,36 @@ def get_existing_customer(request: Request, state: StateDep) -> str:
     return customer_id
 
 
+def get_api_customer(request: Request, state: StateDep) -> str:
+    """The customer an API client's bearer token stands for (``POST /api/v1/customers`` issues tokens).
+
+    Any customer or sender id in a request body is ignored: the token is the only way to name a
+    conversation through the API, as the cookie is for the widget.
+    """
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token.startswith(API_TOKEN_PREFIX) or len(token) > 128:
+        raise HTTPException(status_code=401, detail="Send your customer token as 'Authorization: Bearer shop_...' "
+                            "(POST /api/v1/customers issues one).", headers={"WWW-Authenticate": "Bearer"})
+    with session_scope(state.sessions) as db:
+        customer_id = db.scalar(select(ApiCustomer.customer_id).where(ApiCustomer.token_hash == token_digest(token)))
+    if customer_id is None:
+        raise HTTPException(status_code=401, detail="Unknown customer token.", headers={"WWW-Authenticate": "Bearer"})
+    return customer_id
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer, or what a trusted proxy (nginx, the ingress) says it is.
+
+    uvicorn already replaces the peer by the X-Forwarded-For of the proxies in
+    ``SHOP_WEB_FORWARDED_ALLOW_IPS``; nobody else can set it.
+    """
+    return request.client.host if request.client else "unknown"
+
+
 CustomerDep = Annotated[str, Depends(get_or_create_customer)]
 ExistingCustomerDep = Annotated[str, Depends(get_existing_customer)]
+ApiCustomerDep = Annotated[str, Depends(get_api_customer)]
 
 
 @dataclass(frozen=True)

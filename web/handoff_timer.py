@@ -8,9 +8,9 @@ where staff may still claim it (claiming pauses the bot again, ``web/routes/cons
 
 Several web-app processes may sweep the same queue: ``mark_timed_out`` is a conditional UPDATE, so
 exactly one of them wins a handoff and tells its customer. The notice goes into Rasa's tracker, the
-source of truth: the transcript shows it, widget customers connected to this process get it pushed
-over SSE (a widget on another replica sees it on its next reload), and customers of Rasa's REST
-channel get it at the start of the answer to their next message (``bot/channels/rest.py``).
+source of truth: the transcript shows it, widget customers get it pushed over SSE (through Redis
+when the web app runs as several replicas, ``web/live.py``), and API customers get it at the start
+of the answer to their next message (``bot/channels/rest.py``).
 """
 
 from __future__ import annotations

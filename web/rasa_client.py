@@ -1,10 +1,22 @@
-"""A thin async client of the Rasa server: REST channel for customers, HTTP API for the console."""
+"""A thin async client of the Rasa server: REST channel for customers, HTTP API for the console.
+
+Both are internal and need Rasa's token: the REST channel as ``Authorization: Bearer``, the HTTP
+API as Rasa's ``?token=``. A customer turn carries its message id as ``Idempotency-Key``, so Rasa
+runs it once however often it is sent; that makes the one retry below (and nginx's) safe.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
+
+from shop.messages import IDEMPOTENCY_HEADER
+
+# Failures after which the same keyed turn is sent again, once: the connection broke or the
+# balancer found no replica; Rasa answers a turn it has already run with that turn's answer.
+RETRYABLE_ERRORS = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)
+RETRYABLE_STATUS = (502, 504)
 
 
 class RasaUnavailableError(RuntimeError):
@@ -21,14 +33,25 @@ class RasaClient:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def _call(self, method: str, path: str, *, api: bool, json: Any = None, params: dict[str, str] | None = None) -> Any:
+    async def _call(self, method: str, path: str, *, api: bool, json: Any = None, params: dict[str, str] | None = None,
+                    key: str | None = None) -> Any:
         query = dict(params or {})
+        headers = {"Authorization": f"Bearer {self._token}"}
         if api:
             query["token"] = self._token
-        try:
-            response = await self._http.request(method, path, json=json, params=query)
-        except httpx.HTTPError as error:
-            raise RasaUnavailableError(f"Rasa is unreachable ({type(error).__name__}: {error})") from error
+        if key:
+            headers[IDEMPOTENCY_HEADER] = key
+        for attempt in range(2 if key else 1):
+            try:
+                response = await self._http.request(method, path, json=json, params=query, headers=headers)
+            except RETRYABLE_ERRORS as error:
+                if attempt == 0 and key:
+                    continue
+                raise RasaUnavailableError(f"Rasa is unreachable ({type(error).__name__}: {error})") from error
+            except httpx.HTTPError as error:
+                raise RasaUnavailableError(f"Rasa is unreachable ({type(error).__name__}: {error})") from error
+            if not (key and attempt == 0 and response.status_code in RETRYABLE_STATUS):
+                break
         if response.status_code >= 400:
             raise RasaUnavailableError(f"Rasa answered {response.status_code} to {method} {path}: {response.text[:200]}")
         try:
@@ -36,12 +59,13 @@ class RasaClient:
         except ValueError as error:
             raise RasaUnavailableError(f"Rasa answered {method} {path} with non-JSON: {response.text[:200]}") from error
 
-    async def send_message(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """A customer turn through the REST channel; returns the bot messages (empty while paused)."""
+    async def send_message(self, sender: str, text: str, *, message_id: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """A customer turn through the REST channel, run once per ``message_id``; returns the bot
+        messages (empty while paused)."""
         body: dict[str, Any] = {"sender": sender, "message": text}
         if metadata:
             body["metadata"] = metadata
-        messages = await self._call("POST", "/webhooks/rest/webhook", api=False, json=body)
+        messages = await self._call("POST", "/webhooks/rest/webhook", api=False, json=body, key=message_id)
         return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
 
     async def tracker(self, sender: str) -> dict[str, Any]:

@@ -1,22 +1,25 @@
-"""Passwords, session tokens, signed customer ids and login throttling."""
+"""Passwords, session tokens, signed customer ids, API customer tokens (login throttling: ``web.limits``)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from web.limits import LoginThrottle
+
+__all__ = ["LoginThrottle"]  # re-exported: the login throttle used to live here
+
 CUSTOMER_COOKIE = "shop_customer"
 STAFF_COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+# Bearer tokens of API customers start with this, so a leaked one is easy to recognise (and to scan for).
+API_TOKEN_PREFIX = "shop_"
 
 _hasher = PasswordHasher()
 # Verifying against this hash when the username is unknown keeps the timing of both failures alike.
@@ -70,38 +73,11 @@ class CustomerIds:
         return value if isinstance(value, str) and value.startswith("web-") else None
 
 
-class LoginThrottle:
-    """At most ``limit`` failed logins per (username, client address) within ``window`` seconds.
+def new_api_token() -> str:
+    """A bearer token for an API customer; only its ``token_digest`` is stored."""
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
-    In memory on purpose: the web app runs as one process, and a restart forgetting failures is
-    harmless next to argon2's cost per guess.
-    """
 
-    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        failures = self._failures[key]
-        while failures and now - failures[0] > self.window:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, username: str, address: str) -> int:
-        """Seconds until another attempt is allowed (0 = allowed now)."""
-        now = time.monotonic()
-        with self._lock:
-            failures = self._recent((username.lower(), address), now)
-            if len(failures) < self.limit:
-                return 0
-            return max(1, int(self.window - (now - failures[0])) + 1)
-
-    def failed(self, username: str, address: str) -> None:
-        with self._lock:
-            self._failures[(username.lower(), address)].append(time.monotonic())
-
-    def succeeded(self, username: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop((username.lower(), address), None)
+def new_api_customer_id() -> str:
+    """The conversation id of an API customer (never chosen by the client)."""
+    return "api-" + secrets.token_hex(16)

@@ -6,7 +6,7 @@ routes all import it and none of them imports another in a circle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shop.settings import Settings
+from web.limits import MemoryCounters, RateLimiter
 from web.live import LiveHub
 from web.rasa_client import RasaClient
 from web.security import CustomerIds, LoginThrottle
@@ -33,6 +34,8 @@ class AppState:
     customers: CustomerIds
     throttle: LoginThrottle
     templates: Jinja2Templates
+    # Rate limits per customer and per address (in Redis when the web app runs as several replicas).
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(MemoryCounters()))
 
 
 class LoginRequiredError(Exception):

@@ -80,9 +80,12 @@ def bot_message(event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def rest_message(message: dict[str, Any]) -> dict[str, Any]:
-    """A REST channel answer with its role added (live turns look like history)."""
+    """A REST channel answer with its role added (live turns look like history; a staff reply says who)."""
     shown: dict[str, Any] = {key: message[key] for key in ("text", "buttons", "custom", "image") if key in message}
     shown["role"] = "bot"
+    metadata = message.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("staff"):
+        shown["role"], shown["staff"] = "staff", str(metadata["staff"])
     return shown
 
 
@@ -130,7 +133,9 @@ def constraint_view(constraints: Any) -> dict[str, Any]:
 
     The slot keeps wanted and excluded values per attribute (``{"wanted": {"colour": ["Red"]},
     "unwanted": {"brand": ["Nike"]}, "price_max": 50, ...}``); excluded ones are listed as
-    "not <attribute>". A slot of the earlier flat shape is shown as it is.
+    "not <attribute>", soft ones (steering the ranking only: a gift) as "<attribute> (soft)", and who
+    the products are for in the customer's word as "recipient". A slot of the earlier flat shape is
+    shown as it is.
     """
     if not isinstance(constraints, dict):
         return {}
@@ -138,7 +143,9 @@ def constraint_view(constraints: Any) -> dict[str, Any]:
         return constraints
     view: dict[str, Any] = {name: values for name, values in (constraints.get("wanted") or {}).items() if values}
     view.update({f"not {name}": values for name, values in (constraints.get("unwanted") or {}).items() if values})
-    view.update({key: constraints[key] for key in ("price_min", "price_max", "keywords") if constraints.get(key) not in (None, [], "")})
+    view.update({f"{name} (soft)": values for name, values in (constraints.get("soft") or {}).items() if values})
+    view.update({key: constraints[key] for key in ("price_min", "price_max", "keywords", "recipient")
+                 if constraints.get(key) not in (None, [], "")})
     return view
 
 

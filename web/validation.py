@@ -15,3 +15,6 @@ def checked_message_text(value: str) -> str:
     if value.encode("utf-8", "replace").decode("utf-8") != value:
         raise ValueError("The message is not valid Unicode text.")  # e.g. a lone surrogate from \ud83d
     return value
+
+# What a client message id may look like: a UUID from the widget, or an API client's own id.
+MESSAGE_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"

@@ -17,12 +17,24 @@ messages logged since the customer's previous message that no earlier answer car
 ended (the bot's "anything else?" when staff hand back). They lie between two of the customer's
 messages, so each is delivered once. A client that gets them pushed already (the web app, over
 SSE) sends ``"metadata": {"receives_live": true}`` and gets only the turn's own answer.
+
+Internal only: every customer reaches it through the web app, which owns their identity (the
+sender id) and sends Rasa's token as ``Authorization: Bearer`` (``token`` in the credentials file,
+read from ``SHOP_RASA_TOKEN``); without the token a request is refused 401. A turn that carries an
+``Idempotency-Key`` header (the customer's message id) happens once: under the conversation's lock
+the channel first looks for a user event with that id, and if an earlier request already ran the
+turn it answers with that turn's messages again instead of running it twice. So a turn re-sent
+while the first request still runs (a proxy timeout) waits for it and gets its answer, and one
+whose replica died after saving it is not stored twice. The id also goes into the message's
+metadata (``MESSAGE_ID``), where the action server keys the rows the turn writes by it.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import re
 import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable
@@ -30,14 +42,15 @@ from typing import Any, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.shared.core.events import Event
 from sanic import Blueprint, response
-from sanic.exceptions import InvalidUsage
+from sanic.exceptions import InvalidUsage, Unauthorized
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.stores import STORE_FAILURES
-from shop.messages import OUT_OF_TURN, RECEIVES_LIVE, TROUBLE_MESSAGE
+from shop.messages import IDEMPOTENCY_HEADER, MESSAGE_ID, OUT_OF_TURN, RECEIVES_LIVE, TROUBLE_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +58,11 @@ MAX_SENDER_CHARS = 128
 MAX_MESSAGE_CHARS = 10_000
 # How far back the late-message lookup reads a conversation's events at most.
 MAX_EVENTS_READ_BACK = 1000
+# How many of a conversation's latest customer messages are searched for a re-sent message id: a
+# retry comes within seconds; the web app answers older repeats from its own store.
+MAX_USER_EVENTS_CHECKED = 50
+# What a client message id may look like (a UUID from the widget, or an API client's own id).
+MESSAGE_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 def _body(request: Request) -> dict[str, Any]:
@@ -116,6 +134,66 @@ def late_messages(events: list[dict[str, Any]], message_id: str, recipient: str)
     return late
 
 
+def turn_answer(events: list[dict[str, Any]], message_id: str) -> Optional[list[dict[str, Any]]]:
+    """The bot events that answered the customer's message ``message_id``; None when it is not in ``events``.
+
+    The turn's own answer: bot events after that message until the bot listens again (or the
+    conversation is paused or resumed, or the customer writes again), without those marked
+    ``OUT_OF_TURN`` (staff replies and notices logged between turns belong to the next answer).
+    """
+    mine = next((i for i in range(len(events) - 1, -1, -1)
+                 if events[i].get("event") == "user" and events[i].get("message_id") == message_id), None)
+    if mine is None:
+        return None
+    answer: list[dict[str, Any]] = []
+    for event in events[mine + 1:]:
+        kind = event.get("event")
+        if kind in ("user", "pause", "resume") or (kind == "action" and event.get("name") == "action_listen"):
+            break
+        if kind == "bot" and not (event.get("metadata") or {}).get(OUT_OF_TURN):
+            answer.append(event)
+    return answer
+
+
+async def as_rest_messages(events: list[dict[str, Any]], recipient: str) -> list[dict[str, Any]]:
+    """Bot events as the REST channel delivered them when they were uttered (same splitting, same fields)."""
+    collector = CollectingOutputChannel()
+    for event in events:
+        await collector.send_response(recipient, Event.from_parameters(event).message())  # type: ignore[attr-defined]
+    return collector.messages
+
+
+def _seen_sql(store: SQLTrackerStore, sender: str, message_id: str) -> bool:
+    """Whether one of the conversation's latest customer messages has this id (one indexed query)."""
+    with store.session_scope() as session:
+        rows = (session.query(store.SQLEvent.data)
+                .filter(store.SQLEvent.sender_id == sender, store.SQLEvent.type_name == "user")
+                .order_by(store.SQLEvent.id.desc()).limit(MAX_USER_EVENTS_CHECKED))
+        return any(json.loads(data).get("message_id") == message_id for (data,) in rows)
+
+
+def _primary(store: TrackerStore) -> TrackerStore:
+    return getattr(store, "_tracker_store", store)  # inside Rasa's FailSafeTrackerStore
+
+
+async def read_back(store: TrackerStore, sender: str, message_id: str) -> list[dict[str, Any]]:
+    """The conversation's events around the customer's message ``message_id`` (see ``_recent_sql_events``)."""
+    primary = _primary(store)
+    if isinstance(primary, SQLTrackerStore):
+        return _recent_sql_events(primary, sender, message_id)
+    tracker = await store.retrieve_full_tracker(sender)
+    return [event.as_dict() for event in tracker.events] if tracker else []
+
+
+async def earlier_turn(store: TrackerStore, sender: str, message_id: str) -> Optional[list[dict[str, Any]]]:
+    """The events of an earlier run of this message's turn, or None when it has not run yet."""
+    primary = _primary(store)
+    if isinstance(primary, SQLTrackerStore) and not _seen_sql(primary, sender, message_id):
+        return None
+    events = await read_back(store, sender, message_id)
+    return events if turn_answer(events, message_id) is not None else None
+
+
 def _clean(value: str, what: str) -> str:
     """Refuse text UTF-8 cannot encode (lone surrogates); the stores would fail on it later."""
     try:
@@ -126,11 +204,36 @@ def _clean(value: str, what: str) -> str:
 
 
 class GuardedRestInput(RestInput):
-    """``RestInput`` that validates the body before Rasa sees it."""
+    """``RestInput`` that checks the caller's token, validates the body and runs a keyed turn once."""
+
+    def __init__(self, token: Optional[str] = None) -> None:
+        self.token = token or None
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> GuardedRestInput:
+        token = (credentials or {}).get("token")
+        return cls(token=str(token) if token else None)
 
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def _authorise(self, request: Request) -> None:
+        """Only holders of Rasa's token (the web app, internal tools) may send turns."""
+        if self.token is None:
+            return
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            raise Unauthorized("Rasa's REST channel is internal: send its token as 'Authorization: Bearer ...'.")
+
+    @staticmethod
+    def _message_id(request: Request) -> Optional[str]:
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None:
+            return None
+        if not MESSAGE_ID_PATTERN.match(key):
+            raise InvalidUsage(f"{IDEMPOTENCY_HEADER} must be 1-64 letters, digits or ._:- characters.")
+        return key
 
     async def _extract_sender(self, req: Request) -> Optional[str]:
         sender = _body(req).get("sender", "default")
@@ -169,16 +272,26 @@ class GuardedRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            self._authorise(request)
             sender = await self._extract_sender(request)
             text = self._extract_message(request)
-            metadata = self.get_metadata(request)
+            metadata = dict(self.get_metadata(request) or {})
+            key = self._message_id(request)
+            if key:
+                metadata[MESSAGE_ID] = key
+            else:  # only the header makes a turn keyed: nginx retries by it
+                metadata.pop(MESSAGE_ID, None)
             collector = CollectingOutputChannel()
-            message_id = uuid.uuid4().hex
+            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata or None,
+                                  message_id=key or uuid.uuid4().hex)
+            earlier: Optional[list[dict[str, Any]]] = None
             failures: list[str] = []
             token = STORE_FAILURES.set(failures)
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata,
-                                                 message_id=message_id))
+                if key:
+                    earlier = await self._handle_once(request, message)
+                else:
+                    await on_new_message(message)
             except Exception as error:  # lock store or tracker store down: the turn did not happen
                 logger.exception("turn of %s failed", sender)
                 failures.append(type(error).__name__)
@@ -189,24 +302,36 @@ class GuardedRestInput(RestInput):
                 body = {"error": "The turn could not be processed; retry shortly.",
                         "messages": [{"recipient_id": sender, "text": TROUBLE_MESSAGE}]}
                 return response.json(body, status=503, headers={"Retry-After": "5"})
-            if (metadata or {}).get(RECEIVES_LIVE):
-                return response.json(collector.messages)
-            return response.json(await self._late(request, sender, message_id) + collector.messages)
+            events = earlier
+            if events is None and not metadata.get(RECEIVES_LIVE):
+                events = await self._read_back(request, sender, message.message_id)
+            own = collector.messages
+            if earlier is not None:
+                logger.info("message %s of %s was answered before; the same answer again", key, sender)
+                own = await as_rest_messages(turn_answer(earlier, message.message_id) or [], sender)
+            if metadata.get(RECEIVES_LIVE):
+                return response.json(own)
+            return response.json(late_messages(events or [], message.message_id, sender) + own)
 
         return webhook
 
     @staticmethod
-    async def _late(request: Request, sender: str, message_id: str) -> list[dict[str, Any]]:
-        """``late_messages`` of this turn, read back from the tracker store after the turn was saved."""
-        store = request.app.ctx.agent.tracker_store
-        primary = getattr(store, "_tracker_store", store)  # inside Rasa's FailSafeTrackerStore
+    async def _handle_once(request: Request, message: UserMessage) -> Optional[list[dict[str, Any]]]:
+        """Run a keyed turn unless it ran before: then return that run's events (``Agent.handle_message``
+        plus a look at the tracker once the conversation's lock is held, so a duplicate waits for the first)."""
+        agent = request.app.ctx.agent
+        async with agent.lock_store.lock(message.sender_id):
+            earlier = await earlier_turn(agent.tracker_store, message.sender_id, str(message.message_id))
+            if earlier is not None:
+                return earlier
+            await agent.processor.handle_message(message)
+        return None
+
+    @staticmethod
+    async def _read_back(request: Request, sender: str, message_id: str) -> list[dict[str, Any]]:
+        """This turn's surroundings, read back from the tracker store after the turn was saved (for ``late_messages``)."""
         try:
-            if isinstance(primary, SQLTrackerStore):
-                events = _recent_sql_events(primary, sender, message_id)
-            else:
-                tracker = await store.retrieve_full_tracker(sender)
-                events = [event.as_dict() for event in tracker.events] if tracker else []
+            return await read_back(request.app.ctx.agent.tracker_store, sender, message_id)
         except Exception:  # the turn itself happened: answer it, and say loudly what was not delivered
             logger.exception("could not read the events of %s back; messages from outside the turn not delivered", sender)
             return []
-        return late_messages(events, message_id, sender)

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ML_PYTHON_ENV = "SHOP_ML_PYTHON"
-MODEL_FILES = ("model.onnx", "tokenizer.json", "nlu_config.json")
+MODEL_FILES = ("model.onnx", "tokenizer.json", "nlu_config.json", "vocabulary.json")
 
 
 class JointBertConfigError(ValueError):
@@ -77,6 +77,8 @@ class JointBertNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
             "max_steps": 0,
             "int8": True,
             "ranking_length": 10,
+            "noise_rate": 0.0,  # share of examples trained with typos, then spell-corrected as at inference
+            "temperature": 1.0,  # divides the intent logits; fitted on a dev split (benchmarks/robustness_benchmark.py)
             "train_timeout_seconds": 3600,
         }
 
@@ -159,7 +161,7 @@ class JointBertNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
         try:
             runtime_cls = _runtime_class()
             with model_storage.read_from(resource) as model_dir:
-                runtime = runtime_cls(Path(model_dir), threads=1)
+                runtime = runtime_cls(Path(model_dir), threads=1, temperature=float(config.get("temperature", 1.0)))
         except Exception as err:  # noqa: BLE001 - Rasa must still start and answer with fallback
             reason = f"could not load the joint BERT model ({type(err).__name__}: {err}); retrain with `rasa train`"
             logger.error("JointBertNLU: %s", reason)
@@ -176,6 +178,10 @@ class JointBertNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
             raise JointBertConfigError(f"JointBertNLU: 'max_steps' must be an integer >= 0, got {config.get('max_steps')!r}")
         if not isinstance(config.get("learning_rate"), (int, float)) or not 0 < config["learning_rate"] < 1:
             raise JointBertConfigError(f"JointBertNLU: 'learning_rate' must be in (0, 1), got {config.get('learning_rate')!r}")
+        if not isinstance(config.get("noise_rate"), (int, float)) or not 0 <= config["noise_rate"] <= 1:
+            raise JointBertConfigError(f"JointBertNLU: 'noise_rate' must be in [0, 1], got {config.get('noise_rate')!r}")
+        if not isinstance(config.get("temperature"), (int, float)) or not 0 < config["temperature"] <= 100:
+            raise JointBertConfigError(f"JointBertNLU: 'temperature' must be a positive number, got {config.get('temperature')!r}")
         if config.get("pooling") not in {"mean", "cls", "pooled"}:
             raise JointBertConfigError(f"JointBertNLU: 'pooling' must be mean, cls or pooled, got {config.get('pooling')!r}")
         if not isinstance(config.get("ml_python"), str) or not config["ml_python"]:
@@ -223,6 +229,8 @@ class JointBertNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
             str(c["threads"]),
             "--max-steps",
             str(c["max_steps"]),
+            "--noise-rate",
+            str(c["noise_rate"]),
         ] + ([] if c["int8"] else ["--no-int8"])
         env = {
             **os.environ,

@@ -1,13 +1,17 @@
 """nginx as the load balancer of production mode: render the config, start, reload, stop.
 
-Why nginx in front: one public port for customers whichever replica answers, retries on the other
-replica when one is gone, and an action-server fallback so Rasa always has something to say.
+Why nginx in front: one public port, for the web app only, whichever replica answers; loopback
+balancers for the Rasa replicas (the web app's way in, with retries where a retry is safe) and the
+action workers (with a fallback, so Rasa always has something to say).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -57,28 +61,28 @@ class Nginx:
     actions_port: int
     rasa_ports: list[int]
     action_ports: list[int]
-    web_port: int | None = None
+    web_ports: list[int] = field(default_factory=list)
+    rasa_port: int | None = None  # the loopback balancer of the Rasa replicas; actions_port + 1 when unset
+    public_host: str = "127.0.0.1"
+    turn_timeout: float = 20.0  # seconds a replica may take for a turn before nginx asks the other one
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def config_path(self) -> Path:
         return self.root / "nginx.conf"
 
+    @property
+    def rasa_balancer_port(self) -> int:
+        return self.rasa_port or self.actions_port + 1
+
     def render(self) -> str:
-        web_upstream = web_locations = ""
-        if self.web_port:
-            web_upstream = f"\n    upstream web {{\n        server 127.0.0.1:{self.web_port};\n        keepalive 16;\n        keepalive_timeout 4s;\n    }}\n"
-            web_locations = (
-                "\n        # The web app: demo store, chat widget API (/api/chat), staff console.\n"
-                "        location / {\n            proxy_pass http://web;\n            proxy_http_version 1.1;\n"
-                '            proxy_set_header Connection "";\n            proxy_set_header Host $host;\n'
-                "            proxy_set_header X-Forwarded-For $remote_addr;\n            proxy_buffering off;\n"
-                "            proxy_read_timeout 300s;\n        }\n"
-            )
+        # With no web app there is nothing public but /healthz: an upstream with a server nobody runs.
+        web = _servers(self.web_ports) if self.web_ports else "        server 127.0.0.1:9 down;"
         return render(TEMPLATE, {
-            "prefix": self.root, "logs": self.logs, "public_port": self.public_port, "actions_port": self.actions_port,
-            "rasa_servers": _servers(self.rasa_ports), "action_servers": _servers(self.action_ports),
-            "web_upstream": web_upstream, "web_locations": web_locations, "actions_down_reply": _quoted(actions_down_reply()),
+            "prefix": self.root, "logs": self.logs, "public_host": self.public_host, "public_port": self.public_port,
+            "actions_port": self.actions_port, "rasa_port": self.rasa_balancer_port, "turn_timeout": f"{self.turn_timeout:g}",
+            "web_servers": web, "rasa_servers": _servers(self.rasa_ports), "action_servers": _servers(self.action_ports),
+            "actions_down_reply": _quoted(actions_down_reply()),
         })
 
     def start(self, timeout: float = 20.0) -> None:
@@ -97,21 +101,26 @@ class Nginx:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise NginxError(f"nginx exited with code {self.process.returncode}; see {self.logs / 'nginx-error.log'}")
+                log_lines = (self.logs / "nginx-error.log").read_text(errors="replace").splitlines()[-3:] if (self.logs / "nginx-error.log").exists() else []
+                raise NginxError(f"nginx exited with code {self.process.returncode}; {self.logs / 'nginx-error.log'} ends with:\n"
+                                 + "\n".join(log_lines))
             try:
-                if httpx.get(f"http://127.0.0.1:{self.public_port}/healthz", timeout=1.0).status_code == 200:
+                host = "127.0.0.1" if self.public_host in ("0.0.0.0", "127.0.0.1") else self.public_host
+                if httpx.get(f"http://{host}:{self.public_port}/healthz", timeout=1.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
         raise NginxError(f"nginx did not answer /healthz on port {self.public_port} after {timeout:.0f}s")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()  # SIGTERM: fast shutdown of master and workers
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # a worker the master left behind
+            os.killpg(self.process.pid, signal.SIGKILL)

@@ -15,6 +15,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from shop.ops.ports import alive, command_of
+
 AS_POSTGRES = ["runuser", "-u", "postgres", "--"]
 
 
@@ -80,6 +82,36 @@ class PostgresCluster:
                   "--auth-local=trust", "--auth-host=scram-sha-256", *([] if self.durable else ["--no-sync"]))
         return True
 
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "postmaster.pid"
+
+    def server_pid(self) -> int | None:
+        """The pid in ``postmaster.pid``, if the file is there and readable."""
+        try:
+            return int(self.pid_file.read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def check_not_running(self) -> str | None:
+        """Before a start: refuse when a server of an earlier run still uses this cluster (saying how to
+        stop it); remove a pid file whose process is gone or is no PostgreSQL server. Returns what was done."""
+        pid = self.server_pid()
+        if pid is None:
+            return None
+        command = command_of(pid) if alive(pid) else ""
+        if command and ("postgres" in command or "postmaster" in command):
+            raise PostgresError(
+                f"PostgreSQL of an earlier run still serves {self.data_dir} (pid {pid}: {command[:120]}). Stop it with\n"
+                f"  runuser -u postgres -- {postgres_bindir() / 'pg_ctl'} -D {self.data_dir} -m fast stop\n"
+                f"(and any other leftover of that run the next lines name), then start again.")
+        try:
+            self.pid_file.unlink(missing_ok=True)
+        except PermissionError:  # not root: the postgres user owns the data folder
+            self._run("rm", "-f", str(self.pid_file), check=False)
+        what = f"is now {command[:80]!r}" if command else "is gone"
+        return f"removed a stale {self.pid_file} (its process {pid} {what})"
+
     def start(self, timeout: float = 60.0) -> None:
         """Start the server (waits until it accepts connections) and make the role and databases exist."""
         options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
@@ -89,10 +121,15 @@ class PostgresCluster:
                   "-t", str(int(timeout)), "-o", options, "start")
         self._bootstrap()
 
-    def stop(self, mode: str = "fast") -> None:
-        """Stop the server if it runs (``fast`` rolls back open transactions; ``immediate`` is a crash)."""
-        if (self.data_dir / "postmaster.pid").exists():
-            self._run(str(postgres_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop", check=False)
+    def stop(self, mode: str = "fast", timeout: float = 60.0) -> None:
+        """Stop the server if it runs (``fast`` rolls back open transactions; ``immediate`` is a crash);
+        a ``fast`` stop that takes longer than ``timeout`` becomes ``immediate``."""
+        if not self.pid_file.exists():
+            return
+        pg_ctl = str(postgres_bindir() / "pg_ctl")
+        result = self._run(pg_ctl, "-D", str(self.data_dir), "-m", mode, "-w", "-t", str(max(1, int(timeout))), "stop", check=False)
+        if result.returncode != 0 and mode != "immediate" and self.running():
+            self._run(pg_ctl, "-D", str(self.data_dir), "-m", "immediate", "-w", "stop", check=False)
 
     def restart(self, mode: str = "fast") -> None:
         """Stop and start again: every client connection is cut, as in a failover or an upgrade."""

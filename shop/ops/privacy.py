@@ -1,7 +1,8 @@
 """Privacy operations: "forget me" and the retention period.
 
 Usage:
-  python -m shop.ops.privacy forget CUSTOMER_ID   delete the customer's reactions, handoffs and conversation events
+  python -m shop.ops.privacy forget CUSTOMER_ID   delete the customer's reactions, handoffs, conversation events,
+                                                  stored answers and API token
   python -m shop.ops.privacy purge                delete reactions older than SHOP_FEEDBACK_RETENTION_DAYS
 
 Why here and not in retrieval: a customer's data lives in several stores, the feedback and handoff
@@ -32,6 +33,8 @@ class ForgetReport:
     feedback_rows: int
     tracker_events: int
     handoff_rows: int
+    # The web app's stored answers (exactly-once turns) and, for an API customer, their token's row.
+    web_rows: int = 0
 
 
 def tracker_url(settings: Settings) -> str:
@@ -48,6 +51,12 @@ def forget_customer(customer_id: str, settings: Settings | None = None) -> Forge
     migrate_handoffs(engine)
     with Session(engine) as session, session.begin():  # a customer's conversation id is their customer id
         handoffs = forget_conversation(session, conversation_id=customer_id)
+    web_rows = 0
+    for name in ("chat_turns", "api_customers"):
+        if inspect(engine).has_table(name):
+            table = Table(name, MetaData(), autoload_with=engine)
+            with engine.begin() as connection:
+                web_rows += int(connection.execute(delete(table).where(table.c.customer_id == customer_id)).rowcount or 0)
     events = 0
     tracker = create_engine(tracker_url(settings))
     if inspect(tracker).has_table("events"):
@@ -56,7 +65,7 @@ def forget_customer(customer_id: str, settings: Settings | None = None) -> Forge
             events = int(connection.execute(delete(table).where(table.c.sender_id == customer_id)).rowcount or 0)
     tracker.dispose()
     engine.dispose()
-    return ForgetReport(feedback_rows=feedback, tracker_events=events, handoff_rows=handoffs)
+    return ForgetReport(feedback_rows=feedback, tracker_events=events, handoff_rows=handoffs, web_rows=web_rows)
 
 
 def purge_expired(settings: Settings | None = None) -> int:
@@ -76,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "forget":
         report = forget_customer(args.customer_id)
         print(f"forgot the customer: {report.feedback_rows} reactions, {report.tracker_events} conversation events "
-              f"and {report.handoff_rows} handoffs deleted")
+              f", {report.handoff_rows} handoffs and {report.web_rows} stored answers or tokens deleted")
     else:
         print(f"purged {purge_expired()} reactions older than {get_settings().feedback_retention_days} days")
     return 0

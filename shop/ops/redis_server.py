@@ -12,6 +12,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from shop.settings import REPO_ROOT
 
@@ -90,12 +91,16 @@ class RedisServer:
         except OSError:
             return False
 
-    def stop(self) -> None:
+    def url(self, db: int) -> str:
+        """redis:// URL of one database, with the password (for clients of the ML environment)."""
+        return f"redis://:{quote(self.password, safe='')}@127.0.0.1:{self.port}/{db}"
+
+    def stop(self, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)

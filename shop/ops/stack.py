@@ -2,11 +2,14 @@
 
 Used by ``make run`` and by the integration tests, so both start the product exactly the same way.
 Rasa runs in ``.venv-rasa`` (Python 3.10); the action server and the web app in ``.venv-ml`` (Python 3.11).
-Rasa's HTTP API (trackers, events) is protected by a token only the web app is given.
+Rasa's HTTP API (trackers, events) and its REST channel are protected by a token only the web app
+(and internal tools) are given, passed in the environment (``SHOP_RASA_TOKEN``), never on a command
+line. Customers talk to the web app only; Rasa allows cross-origin calls from the web app's origin only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from shop.ops.ports import held_message
 from shop.settings import REPO_ROOT, Settings
 
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
@@ -64,6 +68,14 @@ def base_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
         "SHOP_HANDOFF_TIMEOUT_SECONDS": str(settings.handoff_timeout_seconds),
         "SHOP_ACTION_URL": f"http://127.0.0.1:{settings.action_port}/webhook",
         "SHOP_TRACKER_DB": str(settings.var_dir / "tracker.db"),
+        "SHOP_RASA_TOKEN": settings.resolved_rasa_token,  # read by bot.serve and the credentials file, never argv
+        "SHOP_RASA_TIMEOUT": str(settings.rasa_timeout),
+        "SHOP_REDIS_URL": settings.redis_url,
+        "SHOP_WEB_FORWARDED_ALLOW_IPS": settings.web_forwarded_allow_ips,
+        "SHOP_RATE_WINDOW_SECONDS": str(settings.rate_window_seconds),
+        "SHOP_RATE_PER_CUSTOMER": str(settings.rate_per_customer),
+        "SHOP_RATE_PER_IP": str(settings.rate_per_ip),
+        "SHOP_NEW_CUSTOMERS_PER_IP_HOUR": str(settings.new_customers_per_ip_hour),
     })
     env.update(extra or {})
     return env
@@ -101,14 +113,18 @@ class Server:
             return "(no log)"
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        """SIGTERM to its process group, SIGKILL after ``timeout`` seconds; children die with it."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # workers it left behind in its group
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
 
 
 def _spawn(
@@ -124,7 +140,7 @@ def _spawn(
 
 def start_action_server(settings: Settings, env: dict[str, str]) -> Server:
     if port_in_use(settings.action_port):
-        raise StackError(f"port {settings.action_port} (action server) is already in use; stop that process or set SHOP_ACTION_PORT")
+        raise StackError(f"{held_message(settings.action_port, 'action server')}; or set SHOP_ACTION_PORT")
     return _spawn(
         "action server",
         [str(ML_PYTHON), "-m", "actions.server", "--port", str(settings.action_port)],
@@ -134,23 +150,30 @@ def start_action_server(settings: Settings, env: dict[str, str]) -> Server:
     )
 
 
-def rasa_run_command(model: Path, port: int, endpoints: Path, credentials: Path, token: str) -> list[str]:
-    """``rasa run`` on loopback with the HTTP API behind ``token``.
+def rasa_run_command(model: Path, port: int, endpoints: Path, credentials: Path, cors: list[str] | None = None) -> list[str]:
+    """``rasa run`` on loopback with the HTTP API enabled, through ``bot.serve``.
 
-    The token goes as ``--auth-token=TOKEN``: a random token may start with "-", and argparse would
-    read ``--auth-token -x...`` as a missing value followed by an unknown option.
+    No token here: a command line is visible to every user (``ps``). ``bot.serve`` reads it from
+    ``SHOP_RASA_TOKEN`` in the environment (``base_env``) and hands it to Rasa inside the process.
+    ``cors``: the origins whose pages may call Rasa from a browser (none unless given).
     """
-    return [str(RASA_PYTHON), "-m", "rasa", "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
-            "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials), f"--auth-token={token}"]
+    command = [str(RASA_PYTHON), "-m", "bot.serve", "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
+               "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials)]
+    return command + (["--cors", *cors] if cors else [])
+
+
+def web_origins(settings: Settings) -> list[str]:
+    """The web app's own origins: the only pages a browser may let call Rasa."""
+    return [f"http://127.0.0.1:{settings.web_port}", f"http://localhost:{settings.web_port}"]
 
 
 def start_rasa(settings: Settings, env: dict[str, str], model: Path, endpoints: Path | None = None) -> Server:
     if port_in_use(settings.rasa_port):
-        raise StackError(f"port {settings.rasa_port} (Rasa) is already in use; stop that process or set SHOP_RASA_PORT")
+        raise StackError(f"{held_message(settings.rasa_port, 'Rasa')}; or set SHOP_RASA_PORT")
     if not model.exists():
         raise StackError(f"no trained model at {model}; run `make train` first")
     command = rasa_run_command(model, settings.rasa_port, endpoints or REPO_ROOT / "bot" / "endpoints.yml",
-                               REPO_ROOT / "bot" / "credentials.yml", settings.resolved_rasa_token) + ["--cors", "*"]
+                               REPO_ROOT / "bot" / "credentials.yml", cors=web_origins(settings))
     return _spawn("Rasa server", command, env, settings.var_dir / "logs" / "rasa.log",
                   f"http://127.0.0.1:{settings.rasa_port}/status", ready_check="model_file",
                   health_params={"token": settings.resolved_rasa_token})
@@ -159,7 +182,7 @@ def start_rasa(settings: Settings, env: dict[str, str], model: Path, endpoints: 
 def start_web(settings: Settings, env: dict[str, str], log_name: str = "web.log") -> Server:
     """The web app: demo store + chat widget for customers, console for staff."""
     if port_in_use(settings.web_port):
-        raise StackError(f"port {settings.web_port} (web app) is already in use; stop that process or set SHOP_WEB_PORT")
+        raise StackError(f"{held_message(settings.web_port, 'web app')}; or set SHOP_WEB_PORT")
     return _spawn(
         "web app",
         [str(ML_PYTHON), "-m", "web", "--host", settings.web_host, "--port", str(settings.web_port)],
@@ -233,15 +256,15 @@ def main() -> int:
     except StackError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    rasa = settings.resolved_rasa_url
     web = f"http://127.0.0.1:{settings.web_port}"
     print(f"\nThe shopping assistant is ready ({time.monotonic() - started:.0f}s to start).")
     print(f"  Store + chat:   {web}/")
     print(f"  Staff console:  {web}/console   (accounts: .venv-ml/bin/python -m web.accounts create NAME)")
-    print(f"  Terminal chat:  make chat          (or: .venv-ml/bin/python -m shop.ops.chat --url {rasa})")
-    print(f"  REST:           curl -s {rasa}/webhooks/rest/webhook -H 'Content-Type: application/json' \\")
-    print("                    -d '{\"sender\": \"me\", \"message\": \"show me black running shoes for men\"}'")
-    print(f"  Logs:           {settings.var_dir / 'logs'}")
+    print(f"  Terminal chat:  make chat          (or: .venv-ml/bin/python -m shop.ops.chat --url {web})")
+    print(f"  API:            TOKEN=$(curl -s -X POST {web}/api/v1/customers | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')")
+    print(f"                  curl -s {web}/api/v1/messages -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\")
+    print("                    -d '{\"message\": \"show me black running shoes for men\", \"message_id\": \"m-1\"}'")
+    print(f"  Logs:           {settings.var_dir / 'logs'}   (Rasa on {settings.resolved_rasa_url} is internal: token only)")
     print("Press Ctrl-C to stop.")
     try:
         while all(server.process.poll() is None for server in stack.servers):

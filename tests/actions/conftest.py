@@ -33,12 +33,13 @@ class Conversation:
         self.slots: dict[str, Any] = {}
         self.paused = False
 
-    def run(self, action: str, text: str, intent: str, entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def run(self, action: str, text: str, intent: str, entities: list[dict[str, Any]] | None = None,
+            events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         body = {
             "next_action": action, "sender_id": self.sender, "version": "3.6.21",
             "domain": {"slots": {"search_state": {"type": "any"}, "focused_product": {"type": "text"}}},
             "tracker": {
-                "sender_id": self.sender, "slots": dict(self.slots), "paused": self.paused, "events": [],
+                "sender_id": self.sender, "slots": dict(self.slots), "paused": self.paused, "events": events or [],
                 "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or [], "intent_ranking": []},
                 "latest_action_name": "action_listen", "active_loop": {}, "followup_action": None,
             },

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from actions.constraints import (
-    Constraints,
-    apply_entities,
-    change_price,
-    implies_same_person,
-    relax_once,
-    remove_constraints,
-    start_new_search,
-)
+from actions.constraints import Constraints
+from actions.refine import apply_entities, implies_same_person, start_new_search
+from actions.relax import change_price, newest, relax_once, remove_constraints
 from retrieval.attributes import REGISTRY
+from retrieval.vocabulary import Vocabulary
 
 VOCABULARY = {
     ("colour", "black"): ["Black"], ("colour", "red"): ["Red"], ("colour", "blue"): ["Blue"], ("colour", "navy"): ["Navy Blue"],
@@ -208,3 +203,106 @@ def test_a_product_word_that_is_a_category_filters_by_category() -> None:
     result = apply_entities(Constraints(), [entity("product_type", "bags")], with_categories)
     assert result.values("category") == ["Accessories > Bags"] and result.keywords == []
     assert result.to_filters().include == {"category": ["Accessories > Bags"]}
+
+
+# --- who it is for, and a gift, read from the customer's own words ------------------------------------
+
+CATALOG = Vocabulary({
+    "product_type": ["Watches", "Tshirts", "Tops", "Shirts", "Casual Shoes", "Handbags"],
+    "gender": ["Men", "Women", "Boys", "Girls", "Unisex"],
+    "usage": ["Casual", "Ethnic", "Formal", "Sports", "Smart Casual", "Party", "Travel"],  # no gift label
+    "colour": ["Blue", "Black"],
+})
+real = CATALOG.canonical_values
+WIFE_GIFT = Constraints(wanted={"gender": ["Women"]}, soft={"usage": ["Gift"]}, recipient="wife")
+
+
+def test_a_gift_for_my_wife_is_for_women_and_a_soft_occasion() -> None:
+    tagged = apply_entities(Constraints(), [entity("gender", "wife")], real, text="i need a gift for my wife")
+    untagged = apply_entities(Constraints(), [], real, text="I need a present for my wife")
+    for result in (tagged, untagged):
+        assert result.values("gender") == ["Women"] and result.recipient == "wife"
+        assert result.soft_values("usage") == ["Gift"] and result.values("usage") == []
+        assert "usage" not in result.to_filters().include  # steers, never filters
+        assert "Gift" in result.query_text() and result.describe() == "for Women · Gift"
+
+
+@pytest.mark.parametrize(("text", "gender"), [
+    ("something for my husband", ["Men"]), ("a watch for my son", ["Boys"]), ("for my daughter", ["Girls"]),
+    ("my girlfriend likes bags", ["Women"]), ("a present for my dad", ["Men"]), ("something for mum", ["Women"]),
+    ("for my grandma", ["Women"]), ("for my little brother", ["Men"]), ("something for him", ["Men", "Boys"]),
+    ("she likes watches", ["Women", "Girls"]), ("my wife says she likes watches", ["Women"]),
+])
+def test_who_it_is_for_is_read_from_the_words(text: str, gender: list[str]) -> None:
+    assert apply_entities(Constraints(), [], real, text=text).values("gender") == gender
+
+
+def test_words_the_nlu_tagged_or_a_button_sent_are_not_read_again() -> None:
+    shoes = apply_entities(Constraints(), [entity("product_type", "casual shoes")], real, text="casual shoes for my wife")
+    assert shoes.values("usage") == [] and shoes.values("gender") == ["Women"]
+    women = apply_entities(Constraints(), [entity("gender", "women")], real, text="for women, she said")
+    assert women.values("gender") == ["Women"] and women.recipient == "women"
+    assert apply_entities(Constraints(), [], real, text='/search_product{"gender": "her"}').is_empty()
+
+
+def test_an_occasion_the_nlu_tagged_but_the_catalog_lacks_is_soft() -> None:
+    birthday = apply_entities(Constraints(), [entity("occasion", "birthday"), entity("gender", "dad")], real)
+    assert birthday.soft_values("usage") == ["Gift"] and birthday.values("gender") == ["Men"]
+    party = apply_entities(birthday, [entity("occasion", "party")], real)
+    assert party.values("usage") == ["Party"] and party.soft_values("usage") == []  # a later occasion replaces it
+
+
+def test_a_pronoun_refers_back_to_the_person_named_before() -> None:
+    watches = start_new_search(WIFE_GIFT, [entity("product_type", "watches")], real, "she likes watches")
+    assert watches.values("product_type") == ["Watches"] and watches.values("gender") == ["Women"]
+    assert watches.soft_values("usage") == ["Gift"] and watches.recipient == "wife"
+    assert "Gift" in watches.describe()
+    daughter = Constraints(wanted={"gender": ["Girls"]}, soft={"usage": ["Gift"]}, recipient="daughter")
+    assert start_new_search(daughter, [entity("product_type", "watches")], real, "she likes watches").values("gender") == ["Girls"]
+    again = start_new_search(WIFE_GIFT, [entity("product_type", "handbags")], real, "handbags for my wife")
+    assert again.values("gender") == ["Women"] and again.soft_values("usage") == ["Gift"]
+
+
+@pytest.mark.parametrize(("text", "entities", "gender"), [
+    ("and a tshirt for my son", [entity("product_type", "tshirts")], ["Boys"]),
+    ("he likes watches", [entity("product_type", "watches")], ["Men", "Boys"]),
+    ("show me watches", [entity("product_type", "watches")], []),
+])
+def test_someone_else_or_no_one_starts_afresh(text: str, entities: list[dict[str, str | None]], gender: list[str]) -> None:
+    fresh = start_new_search(WIFE_GIFT, entities, real, text)
+    assert fresh.values("gender") == gender and fresh.soft_values("usage") == []
+
+
+def test_soft_values_round_trip_and_can_be_removed() -> None:
+    assert Constraints.from_dict(WIFE_GIFT.to_dict()) == WIFE_GIFT
+    removal = remove_constraints(WIFE_GIFT, [], real, "it's not a gift after all")
+    assert removal.removed == ["Gift"] and removal.constraints.soft_values("usage") == []
+    no_occasion = remove_constraints(WIFE_GIFT, [], real, "any occasion")
+    assert no_occasion.constraints.soft_values("usage") == [] and no_occasion.constraints.values("gender") == ["Women"]
+
+
+def test_words_read_from_text_use_exact_lookups_only() -> None:
+    """Reading every word of a message must never guess: no close spellings, no nearest value by meaning."""
+    for spec in REGISTRY:
+        if spec.read_from_text:
+            assert set(spec.synonyms) <= {"catalog", "table"}, spec.name
+
+
+# --- the newest constraint is never dropped silently -----------------------------------------------
+
+def test_a_refinement_protects_what_it_just_asked_for() -> None:
+    men = Constraints(wanted={"product_type": ["Tops"], "colour": ["Blue"], "gender": ["Men"]}, latest=["gender"])
+    assert newest(men) == ["gender"]
+    relaxed, dropped = relax_once(men, keep=newest(men))
+    assert dropped == "colour Blue" and relaxed.values("gender") == ["Men"]
+    assert relax_once(relaxed, keep=newest(men)) == (relaxed, None)
+    whole_request = Constraints(wanted={"product_type": ["Sandals"], "colour": ["Purple"], "gender": ["Men"]}, price_max=1.0,
+                                latest=["product_type", "colour", "gender", "price"])
+    assert newest(whole_request) == []  # said all at once: its least important part may still go
+
+
+def test_a_phrase_says_the_constraints_as_a_person_would() -> None:
+    men = Constraints(wanted={"product_type": ["Tops"], "colour": ["Blue"], "gender": ["Men"]}, price_max=20.0)
+    assert men.phrase(only=["gender"]) == "Tops for Men"
+    assert men.phrase(kinds=["Shirts", "Tshirts"]) == "Blue Shirts and Tshirts for Men under $20"
+    assert Constraints(unwanted={"brand": ["Nike"]}).phrase() == "products other than Nike"

@@ -82,8 +82,25 @@ def test_trainer_error_output_is_reported(tmp_path: Path, execution_context: Exe
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("epochs", 0), ("batch_size", "32"), ("pooling", "max"), ("learning_rate", 2.0), ("ml_python", ""), ("max_steps", -1)],
+    [("epochs", 0), ("batch_size", "32"), ("pooling", "max"), ("learning_rate", 2.0), ("ml_python", ""), ("max_steps", -1),
+     ("noise_rate", 1.5), ("temperature", 0), ("temperature", "warm")],
 )
 def test_validate_config_names_the_key(key: str, value: object) -> None:
     with pytest.raises(JointBertConfigError, match=f"JointBertNLU: '{key}'"):
         JointBertNLU.validate_config({**JointBertNLU.get_default_config(), key: value})
+
+
+def test_misspelt_words_are_corrected_inside_rasa(trained: tuple[LocalModelStorage, Resource], execution_context: ExecutionContext) -> None:
+    """The stored model carries its vocabulary: a typo is read as the word, offsets stay on the typo."""
+    component = _load(*trained, execution_context)
+    (message,) = component.process([_message("i want rred dresses")])
+    colours = [e for e in message.get("entities") if e["entity"] == "color"]
+    assert colours and colours[0]["value"] == "red" and (colours[0]["start"], colours[0]["end"]) == (7, 11)
+
+
+def test_temperature_from_the_config_softens_confidences(trained: tuple[LocalModelStorage, Resource], execution_context: ExecutionContext) -> None:
+    storage, resource = trained
+    sharp = _load(storage, resource, execution_context).process([_message("show me black shoes")])[0].get("intent")["confidence"]
+    config = {**JointBertNLU.get_default_config(), "temperature": 4.0}
+    soft = JointBertNLU.load(config, storage, resource, execution_context).process([_message("show me black shoes")])[0].get("intent")["confidence"]
+    assert soft < sharp

@@ -6,12 +6,13 @@ store per test: SQLite, or PostgreSQL when ``SHOP_TEST_DATABASE=postgres``.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from retrieval import Filters, Retriever
+from retrieval import Filters, Product, Retriever
 from retrieval.feedback import FeedbackStore, Reaction
 from retrieval.personalise import CustomerContext, PersonalisedSearch
 from retrieval.store import make_engine, migrate
@@ -147,3 +148,53 @@ def test_disabled_reranking_records_but_does_not_change_results(personalised: Pe
     before = ranks(baseline, context)
     baseline.record(context, Reaction.DISLIKE, before[0])
     assert ranks(baseline, context) == before and baseline.store.count(customer_id="lee") == 1
+
+
+def shares_two(product: Product, target: Product) -> bool:
+    """A card-only customer's rule: thumbs up when at least 2 of colour, brand, occasion, gender, season match."""
+    return sum(1 for attr in ("colour", "brand", "usage", "gender", "season")
+               if getattr(product, attr) and getattr(product, attr) == getattr(target, attr)) >= 2
+
+
+def pages_until_found(search: PersonalisedSearch, target: Product, customer: str, pages: int = 5) -> int | None:
+    """Show 5 new products per page (never one already shown) until the target appears; react with the buttons only."""
+    context = CustomerContext(customer, f"{customer}:1")
+    filters, shown = Filters.where(product_type=[str(target.product_type)]), []
+    for page in range(1, pages + 1):
+        cards = [hit.product for hit in search.search(str(target.product_type), filters.excluding_ids(shown), context=context, top_k=5)]
+        shown += [p.id for p in cards]
+        if target.id in shown:
+            return page
+        for product in cards:
+            search.record(context, Reaction.LIKE if shares_two(product, target) else Reaction.DISLIKE, product.id)
+    return None
+
+
+def test_card_reactions_alone_find_the_wanted_product_sooner(personalised: PersonalisedSearch) -> None:
+    """Same exposure in both conditions (5 new products a page); only the re-ranking differs."""
+    products = [p for p in personalised.retriever.snapshot.products if p.product_type and p.colour and p.brand and p.gender]
+    by_type: dict[str, list[Product]] = {}
+    for product in products:
+        by_type.setdefault(str(product.product_type), []).append(product)
+    rng = random.Random(5)
+    kinds = sorted(kind for kind, members in by_type.items() if len(members) >= 40)
+    targets = [rng.choice(by_type[rng.choice(kinds)]) for _ in range(30)]
+    baseline = PersonalisedSearch(retriever=personalised.retriever, store=personalised.store, enabled=False)
+    found = {label: sum(pages_until_found(search, target, f"{label}-{i}") is not None for i, target in enumerate(targets))
+             for label, search in (("with", personalised), ("without", baseline))}
+    assert found["with"] >= 1.5 * found["without"] > 0, found
+
+
+def test_a_broad_request_over_many_products_keeps_the_nearest_candidates(personalised: PersonalisedSearch,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import retrieval.personalise
+
+    monkeypatch.setattr(retrieval.personalise, "MAX_CANDIDATES", 200)
+    context = CustomerContext("mia", "mia:1")
+    first = personalised.search("popular products", Filters(), context=context, top_k=5)
+    personalised.record(context, Reaction.LIKE, first[0].product.id)
+    personalised.record(context, Reaction.DISLIKE, first[1].product.id)
+    hits = personalised.search("popular products", Filters(), context=context, top_k=10)
+    assert len(hits) == 10 and first[1].product.id not in {h.product.id for h in hits}
+    kinds = {h.product.product_type for h in personalised.search("tshirts", FILTERS, context=context, top_k=10)}
+    assert kinds == {"Tshirts"}, "filters still hold for the learner's pages"

@@ -49,3 +49,22 @@ def test_forget_me_deletes_feedback_handoff_and_tracker_rows(tmp_path: Path) -> 
     with tracker.connect() as connection:
         senders = [row[0] for row in connection.execute(text("SELECT sender_id FROM events"))]
     assert senders == ["ben"]
+
+
+def test_forget_me_deletes_stored_answers_and_the_api_token(tmp_path: Path) -> None:
+    from web.db import open_engine
+    from web.models import ApiCustomer, ChatTurn
+
+    settings = Settings(var_dir=tmp_path)
+    engine = open_engine(settings.resolved_database_url)
+    with Session(engine) as session, session.begin():
+        for customer in ("api-ann", "api-ben"):
+            session.add(ApiCustomer(token_hash=f"hash-{customer}", customer_id=customer))
+            session.add(ChatTurn(customer_id=customer, message_id="m1", text_hash="x", status="done", owner="o", answer={"messages": []}))
+    engine.dispose()
+    assert forget_customer("api-ann", settings).web_rows == 2
+    engine = open_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        assert [row.customer_id for row in session.scalars(select(ApiCustomer))] == ["api-ben"]
+        assert [row.customer_id for row in session.scalars(select(ChatTurn))] == ["api-ben"]
+    engine.dispose()

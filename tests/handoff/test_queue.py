@@ -115,3 +115,50 @@ def test_a_timeout_the_customer_never_heard_of_is_undone(engine: Engine) -> None
         clear_timed_out(session, handoff_id=handoff_id)
     with Session(engine) as session:
         assert [h.id for h in due_for_timeout(session, requested_before=utcnow() + timedelta(seconds=1))] == [handoff_id]
+
+
+def test_one_handoff_per_customer_message_even_once_closed(engine: Engine) -> None:
+    """A turn that runs again (a replica died mid-turn) finds its row instead of queueing a second one."""
+    from handoff.queue import close
+
+    with Session(engine) as session, session.begin():
+        first = record_waiting(session, conversation_id="c1", message_id="m-1")
+        first_id = first.id
+        assert first.message_id == "m-1"
+        again = record_waiting(session, conversation_id="c1", message_id="m-1")
+        assert again.id == first_id
+        close(session, handoff=first)
+    with Session(engine) as session, session.begin():
+        replayed = record_waiting(session, conversation_id="c1", message_id="m-1")  # the old message again
+        assert replayed.id == first_id and replayed.status == "closed"
+        fresh = record_waiting(session, conversation_id="c1", message_id="m-2")  # a new request
+        assert fresh.id != first_id and fresh.status == "waiting"
+    with Session(engine) as session:
+        assert session.query(Handoff).filter_by(conversation_id="c1").count() == 2
+
+
+def test_the_unique_key_stops_a_concurrent_second_insert(engine: Engine) -> None:
+    """Two runs of one message that both found nothing: the database lets only one row in."""
+    from sqlalchemy.exc import IntegrityError
+
+    with Session(engine) as session, session.begin():
+        session.add(Handoff(conversation_id="c2", status="closed", message_id="m-1"))
+    with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
+        session.add(Handoff(conversation_id="c2", status="waiting", message_id="m-1"))
+
+
+def test_the_handoff_action_queues_under_the_customers_message_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    import actions.handoff
+
+    calls: list[tuple[str, str | None]] = []
+    monkeypatch.setattr(actions.handoff, "enqueue", lambda conversation, message: calls.append((conversation, message))
+                        or SimpleNamespace(timed_out_at=None))
+    tracker = Tracker("ann", {}, {"text": "/request_human", "metadata": {"message_id": "msg-3"}}, [], False, None, {}, "action_listen")
+    events = asyncio.run(actions.handoff.ActionHandoffToHuman().run(CollectingDispatcher(), tracker, {}))
+    assert calls == [("ann", "msg-3")] and events and events[0]["event"] == "pause"

@@ -55,3 +55,19 @@ def test_decode_entities_handles_stray_inside_tags() -> None:
     tags = ["O", "I-color", "I-color", "B-product_type"]
     entities = decode_entities(text, words, tags, [1.0, 0.9, 0.8, 0.7])
     assert [(e["entity"], e["value"], e["confidence_entity"]) for e in entities] == [("color", "navy blue", 0.8), ("product_type", "jeans", 0.7)]
+
+
+def test_misspelt_words_are_read_corrected_but_offsets_stay_in_the_text(tiny_model: Path) -> None:
+    assert (tiny_model / "vocabulary.json").is_file()
+    runtime = JointNluRuntime(tiny_model)
+    text = "i want rred dresses"
+    parse = runtime.parse(text)
+    colours = [e for e in parse.entities if e["entity"] == "color"]
+    assert colours and colours[0]["value"] == "red"
+    assert text[colours[0]["start"]:colours[0]["end"]] == "rred"
+
+
+def test_temperature_softens_the_ranking(tiny_model: Path) -> None:
+    sharp = JointNluRuntime(tiny_model).parse("show me black shoes").intent["confidence"]
+    soft = JointNluRuntime(tiny_model, temperature=4.0).parse("show me black shoes").intent["confidence"]
+    assert 1 / 3 < soft < sharp

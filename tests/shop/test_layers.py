@@ -28,7 +28,7 @@ FORBIDDEN = {
     "bot": ("actions", "web", "retrieval", "handoff"),
     "handoff": ("actions", "web", "bot", "retrieval", "nlu"),
     "retrieval": ("actions", "web", "bot"),
-    "nlu": ("actions", "web", "bot"),
+    "nlu": ("actions", "web", "bot", "retrieval", "handoff"),
 }
 
 

@@ -210,3 +210,106 @@ def test_handoff_claim_talk_and_hand_back(
     cheaper = customer.post("/api/chat/messages", json={"message": "/change_price"}).json()
     assert any("Tshirts" in text for text in texts(cheaper))  # the bot kept the context of before the handoff
     assert staff.post(f"/api/console/conversations/{conversation}/messages", json={"text": "late"}).status_code == 409
+
+
+# ---------- one gate for every customer: exactly-once messages, API tokens, limits ----------
+
+
+def user_events(web_app: WebApp, sender: str) -> list[dict[str, Any]]:
+    """The customer's messages as Rasa stored them (read on Rasa's internal address, with its token)."""
+    settings = web_app.settings
+    tracker = httpx.get(f"{settings.resolved_rasa_url}/conversations/{sender}/tracker", params={"token": settings.resolved_rasa_token}, timeout=60)
+    return [e for e in tracker.json()["events"] if e.get("event") == "user"]
+
+
+def test_a_repeated_message_id_is_answered_once(web_app: WebApp, customer: httpx.Client) -> None:
+    import threading
+
+    first = customer.post("/api/chat/messages", json={"message": "/greet", "message_id": "msg-1"})
+    again = customer.post("/api/chat/messages", json={"message": "/greet", "message_id": "msg-1"})
+    assert first.status_code == again.status_code == 200 and again.json() == first.json()
+    # Three copies at once (a retry storm): they wait for one run and share its answer.
+    replies: list[httpx.Response] = []
+    cookies = dict(customer.cookies)
+    sends = [threading.Thread(target=lambda: replies.append(httpx.post(f"{web_app.url}/api/chat/messages", cookies=cookies, timeout=60,
+                                                                       json={"message": "/thank", "message_id": "msg-2"})))
+             for _ in range(3)]
+    for send in sends:
+        send.start()
+    for send in sends:
+        send.join()
+    assert [r.status_code for r in replies] == [200] * 3 and len({r.text for r in replies}) == 1
+    ids = [e["message_id"] for e in user_events(web_app, customer_id(web_app, customer))]
+    assert ids == ["msg-1", "msg-2"], ids
+    reused = customer.post("/api/chat/messages", json={"message": "something else", "message_id": "msg-1"})
+    assert reused.status_code == 409 and "already used" in reused.json()["detail"]
+    assert customer.post("/api/chat/messages", json={"message": "hi", "message_id": "bad id!"}).status_code == 422
+
+
+def test_api_customers_hold_a_bearer_token_stored_only_as_a_hash(web_app: WebApp) -> None:
+    from sqlalchemy import create_engine, text
+
+    issued = httpx.post(f"{web_app.url}/api/v1/customers", timeout=60)
+    assert issued.status_code == 201
+    token, customer = issued.json()["token"], issued.json()["customer_id"]
+    assert token.startswith("shop_") and customer.startswith("api-")
+    auth = {"Authorization": f"Bearer {token}"}
+    # A sender in the body is ignored: the token alone names the conversation.
+    reply = httpx.post(f"{web_app.url}/api/v1/messages", headers=auth, timeout=60,
+                       json={"message": "hello from the api", "message_id": "a-1", "sender": "web-" + "0" * 32})
+    assert reply.status_code == 200 and reply.json()["messages"]
+    assert [e["text"] for e in user_events(web_app, customer)] == ["hello from the api"]
+    history = httpx.get(f"{web_app.url}/api/v1/history", headers=auth, timeout=60).json()
+    assert [m["text"] for m in history["messages"] if m["role"] == "customer"] == ["hello from the api"]
+    for bad in ({}, {"Authorization": "Bearer shop_forged"}, {"Authorization": token}):
+        refused = httpx.post(f"{web_app.url}/api/v1/messages", headers=bad, json={"message": "hi"}, timeout=60)
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    engine = create_engine(web_app.settings.resolved_database_url)
+    with engine.connect() as connection:
+        stored = [tuple(row) for row in connection.execute(text("SELECT token_hash, customer_id FROM api_customers"))]
+    engine.dispose()
+    assert (hashlib_hex(token), customer) in stored and all(token not in row for row in stored)
+
+
+def hashlib_hex(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def test_rate_limits_per_customer_and_per_address(catalog_settings: Settings) -> None:
+    settings = catalog_settings.model_copy(update={"rate_per_customer": 3, "rate_per_ip": 5, "new_customers_per_ip_hour": 2})
+    app = create_app(settings)
+    with TestClient(app) as first:
+        second = TestClient(app)  # another browser (its own cookie) from the same address
+        codes = [first.post("/api/chat/messages", json={"message": "/greet"}).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]  # the customer's share
+        limited = first.post("/api/chat/messages", json={"message": "/greet"})
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0 and "wait" in limited.json()["detail"]
+        # The address has sent 5 now: another customer from it gets nothing more this window.
+        assert second.post("/api/chat/messages", json={"message": "/greet"}).status_code == 429
+        assert [first.post("/api/v1/customers").status_code for _ in range(3)] == [201, 201, 429]
+
+
+def test_rasa_is_internal_and_takes_its_token_from_the_environment(web_app: WebApp, assistant_stack: Any) -> None:
+    """Its REST channel refuses callers without the token; browsers may call it from the web app's origin only;
+    and no command line shows the token."""
+    from pathlib import Path
+
+    settings = web_app.settings
+    rasa = settings.resolved_rasa_url
+    refused = httpx.post(f"{rasa}/webhooks/rest/webhook", json={"sender": "x", "message": "hi"}, timeout=60)
+    assert refused.status_code == 401
+    wrong = httpx.post(f"{rasa}/webhooks/rest/webhook", json={"sender": "x", "message": "hi"}, headers={"Authorization": "Bearer no"}, timeout=60)
+    assert wrong.status_code == 401
+    allowed = httpx.post(f"{rasa}/webhooks/rest/webhook", json={"sender": "internal-tool", "message": "/greet"},
+                         headers={"Authorization": f"Bearer {settings.resolved_rasa_token}"}, timeout=60)
+    assert allowed.status_code == 200 and allowed.json()
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    evil = httpx.options(f"{rasa}/webhooks/rest/webhook", headers={"Origin": "https://evil.example", **preflight}, timeout=60)
+    assert evil.headers.get("access-control-allow-origin") in (None, "")
+    ours = httpx.options(f"{rasa}/webhooks/rest/webhook", headers={"Origin": web_app.url, **preflight}, timeout=60)
+    assert ours.headers.get("access-control-allow-origin") == web_app.url
+    for server in assistant_stack.servers:
+        command = Path(f"/proc/{server.process.pid}/cmdline").read_bytes()
+        assert settings.resolved_rasa_token.encode() not in command, f"{server.name} shows Rasa's token on its command line"

@@ -190,3 +190,34 @@ def test_handoff_round_trip(browser, web_app: WebApp, staff_accounts: dict[str, 
     assert dialogs.seen == []
     customer.context.close()
     staff.context.close()
+
+
+def test_a_lost_answer_is_fetched_again_with_the_same_message_id(browser, web_app: WebApp) -> None:  # type: ignore[no-untyped-def]
+    """The first answer reaches the server but not the browser: the widget re-sends the message with its id,
+    and the customer sees the turn once."""
+    import re
+
+    page = new_page(browser, web_app)
+    open_widget(page)
+    sent: list[dict[str, Any]] = []
+
+    def lose_the_first_answer(route) -> None:  # type: ignore[no-untyped-def]
+        sent.append(route.request.post_data_json)
+        if len(sent) == 1:
+            route.fetch()  # the server runs the turn ...
+            route.abort("connectionreset")  # ... and the answer is lost on the way back
+        else:
+            route.continue_()
+
+    page.route("**/api/chat/messages", lose_the_first_answer)
+    say(page, "/greet")
+    expect(page.locator(".sw-error")).to_be_hidden()
+    assert len(sent) == 2 and sent[0] == sent[1], sent
+    assert re.fullmatch(r"[0-9a-f-]{36}", sent[0]["message_id"]), sent[0]
+    page.unroute("**/api/chat/messages")
+    page.reload()
+    expect(page.locator(".sw-panel")).to_be_visible()  # stays open across reloads
+    expect(page.locator(".sw-customer")).to_have_count(1)  # the history: one turn, not two
+    say(page, "/thank")  # a new message gets a new id
+    expect(page.locator(".sw-customer")).to_have_count(2)
+    page.context.close()

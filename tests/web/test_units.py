@@ -37,6 +37,8 @@ def test_the_console_lists_wanted_and_excluded_constraints() -> None:
     slot = {"wanted": {"colour": ["Red"], "size": []}, "unwanted": {"brand": ["Nike"]}, "price_min": None, "price_max": 50.0,
             "keywords": [], "latest": ["colour"]}
     assert constraint_view(slot) == {"colour": ["Red"], "not brand": ["Nike"], "price_max": 50.0}
+    gift = {"wanted": {"gender": ["Women"]}, "soft": {"usage": ["Gift"]}, "recipient": "wife", "price_max": None}
+    assert constraint_view(gift) == {"gender": ["Women"], "usage (soft)": ["Gift"], "recipient": "wife"}
     assert constraint_view({"colours": ["Black"]}) == {"colours": ["Black"]}
     assert constraint_view(None) == {}
 

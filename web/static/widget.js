@@ -2,7 +2,9 @@
  *
  * Embedded with one tag: <script src="/widget.js" defer></script>. It talks only to its own origin
  * (/api/chat/...), builds every node with textContent (never innerHTML), so any text from the bot,
- * staff or the customer is shown literally.
+ * staff or the customer is shown literally. Every message gets an id of its own (crypto.randomUUID):
+ * when the network or the shop fails, the widget sends it again with the same id, and the web app
+ * answers it once, however many of those sends arrived.
  */
 (function () {
   "use strict";
@@ -11,6 +13,7 @@
   var REQUEST_TIMEOUT_MS = 30000;
   var TROUBLE = "__TROUBLE_MESSAGE__";  // filled in by the web app from shop/messages.py
   var OPEN_KEY = "shop-widget-open";
+  var RETRIES = 2;  // automatic re-sends of an unanswered message (same id), 1 s then 2 s apart
   var PAYLOAD_LABELS = {
     feedback_positive: "👍 I like this",
     feedback_negative: "👎 Not for me",
@@ -35,6 +38,13 @@
   }
   function payload(intent, productId) {
     return "/" + intent + JSON.stringify({ product_id: String(productId) });
+  }
+  function newMessageId() {
+    var crypto = window.crypto;
+    if (crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+    var bytes = new Uint8Array(16);  // pages served over plain HTTP have no randomUUID
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
   /* ---------- styles: one script tag brings its own stylesheet ---------- */
@@ -104,6 +114,7 @@
   var busy = false;
   var loaded = false;
   var events = null;
+  var unanswered = null;  // {text, id} of the last message that got no answer: sending it again reuses the id
 
   function setOpen(open) {
     panel.hidden = !open;
@@ -293,11 +304,17 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
           var detail = typeof data.detail === "string" ? data.detail : (response.status >= 500 ? TROUBLE : "That didn't work, please try again.");
-          throw new Error(detail);
+          var failed = new Error(detail);
+          failed.retryable = response.status === 502 || response.status === 503 || response.status === 504;
+          throw failed;
         }
         return data;
       });
-    }, function () { throw new Error(TROUBLE); }).finally(function () { clearTimeout(timer); });
+    }, function () {
+      var lost = new Error(TROUBLE);
+      lost.retryable = true;  // no answer at all: the message may or may not have arrived
+      throw lost;
+    }).finally(function () { clearTimeout(timer); });
   }
 
   function loadHistory() {
@@ -323,13 +340,22 @@
     if (!message.trim()) { showError("Type a message first."); return; }
     showError("");
     var row = bubble("customer", label || message);
+    var id = unanswered && unanswered.text === message ? unanswered.id : newMessageId();
+    unanswered = { text: message, id: id };
     setBusy(true);
-    request("POST", "/messages", { message: message }).then(function (data) {
+    function attempt(tries) {
+      return request("POST", "/messages", { message: message, message_id: id }).catch(function (error) {
+        if (!error.retryable || tries >= RETRIES) throw error;
+        return new Promise(function (resolve) { setTimeout(resolve, 1000 * (tries + 1)); }).then(function () { return attempt(tries + 1); });
+      });
+    }
+    attempt(0).then(function (data) {
+      unanswered = null;
       (Array.isArray(data.messages) ? data.messages : []).forEach(render);
       if (data.handoff) setHandoff(data.handoff);
       if (!events) listen();
     }).catch(function (error) {
-      // Not delivered: take the bubble back and, for typed text, give it back to edit.
+      // Not answered: take the bubble back and, for typed text, give it back to send again (same id).
       row.remove();
       if (!label && !input.value) input.value = message;
       showError(error.message);
