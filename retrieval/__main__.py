@@ -1,4 +1,4 @@
-"""Command line: ``python -m retrieval ingest | reindex | search "query" | stats``."""
+"""Command line: ``python -m retrieval check | ingest | reindex | search "query" | stats``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from retrieval.errors import RetrievalError
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m retrieval", description="Catalog ingestion and product search.")
     sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="try a mapping on the first rows of a catalog CSV; writes nothing")
+    check.add_argument("--catalog", type=Path, help="CSV file (default: SHOP_CATALOG_PATH)")
+    check.add_argument("--mapping", type=Path, help="YAML mapping (default: SHOP_CATALOG_MAPPING)")
+    check.add_argument("--rows", type=int, default=2000, help="how many rows to sample (default: 2000)")
     ingest = sub.add_parser("ingest", help="load a catalog CSV (incrementally) into the store and the index")
     ingest.add_argument("--catalog", type=Path, help="CSV file (default: SHOP_CATALOG_PATH)")
     ingest.add_argument("--mapping", type=Path, help="YAML mapping (default: SHOP_CATALOG_MAPPING)")
@@ -21,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     reindex.add_argument("--mapping", type=Path, help="mapping naming the catalog (default: SHOP_CATALOG_MAPPING)")
     search = sub.add_parser("search", help="search the catalog")
     search.add_argument("query")
+    search.add_argument("--mapping", type=Path, help="mapping naming the catalog to search (default: SHOP_CATALOG_MAPPING)")
     search.add_argument("-k", "--top-k", type=int, default=10)
     for spec in categorical():
         flag = spec.name.replace("_", "-")
@@ -30,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
             search.add_argument(f"--not-{flag}", action="append", default=[], help=f"no products with this {spec.label} (repeatable)")
     search.add_argument("--price-min", type=float)
     search.add_argument("--price-max", type=float)
-    sub.add_parser("stats", help="what the store and the index hold")
+    stats = sub.add_parser("stats", help="what the store and the index hold, catalog by catalog")
+    stats.add_argument("--mapping", type=Path, help="mapping naming the catalog to mark (default: SHOP_CATALOG_MAPPING)")
     return parser
 
 
@@ -42,6 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     started = time.perf_counter()
     try:
+        if args.command == "check":
+            from retrieval.check import check_catalog
+
+            checked = check_catalog(args.catalog or settings.catalog_path, args.mapping or settings.catalog_mapping,
+                                    sample=args.rows)
+            print("\n".join(checked.lines()))
+            return checked.exit_code
         if args.command == "ingest":
             from retrieval.ingest import ingest
 
@@ -57,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "search":
             _search(args, settings)
         else:
-            _stats(settings)
+            _stats(settings, args.mapping)
     except RetrievalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -66,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _search(args: argparse.Namespace, settings: object) -> None:
     from retrieval import Filters, Retriever
+    from retrieval.mapping import load_mapping
 
-    retriever = Retriever.open(settings)  # type: ignore[arg-type]
+    catalog = load_mapping(args.mapping).name if args.mapping else None
+    retriever = Retriever.open(settings, catalog=catalog)  # type: ignore[arg-type]
     include = {spec.name: getattr(args, spec.name, []) for spec in categorical() if spec.filterable}
     exclude = {spec.name: getattr(args, f"not_{spec.name}", []) for spec in categorical() if spec.excludable}
     filters = Filters(include={k: v for k, v in include.items() if v}, exclude={k: v for k, v in exclude.items() if v},
@@ -82,24 +97,33 @@ def _search(args: argparse.Namespace, settings: object) -> None:
     print(f"{len(hits)} hits in {elapsed:.1f} ms")
 
 
-def _stats(settings: object) -> None:
+def _stats(settings: object, mapping: Path | None) -> None:
+    """Every catalog in the store with its size and index; the one ``search`` would use (``--mapping``) is marked."""
     import json
 
     from sqlalchemy import inspect
 
+    from retrieval.mapping import load_mapping
     from retrieval.store import catalog_fingerprint, catalog_names, make_engine, session_scope
 
+    mapping_path = mapping or settings.catalog_mapping  # type: ignore[attr-defined]
+    selected = load_mapping(mapping_path).name
     engine = make_engine(settings.resolved_database_url)  # type: ignore[attr-defined]
-    if not inspect(engine).has_table("products"):
-        print("The store is empty; run `python -m retrieval ingest`.")
-        return
-    with session_scope(engine) as session:
-        for name in catalog_names(session):
-            _, count = catalog_fingerprint(session, catalog=name)
-            manifest = settings.resolved_index_dir / name / "manifest.json"  # type: ignore[attr-defined]
-            index = json.loads(manifest.read_text()) if manifest.is_file() else None
-            state = f"index {index['kind']} with {index['count']} vectors" if index else "no index"
-            print(f"{name}: {count} products, {state}")
+    names: list[str] = []
+    if inspect(engine).has_table("products"):
+        with session_scope(engine) as session:
+            names = catalog_names(session)
+            counts = {name: catalog_fingerprint(session, catalog=name)[1] for name in names}
+    print(f"{len(names)} catalog(s) in {engine.url.render_as_string(hide_password=True)}:")
+    for name in names:
+        manifest = settings.resolved_index_dir / name / "manifest.json"  # type: ignore[attr-defined]
+        index = json.loads(manifest.read_text()) if manifest.is_file() else None
+        state = f"index {index['kind']} with {index['count']} vectors" if index else "no index"
+        mark = f"  <- {mapping_path.name}" if name == selected else ""
+        print(f"  {name}: {counts[name]} products, {state}{mark}")
+    if selected not in names:
+        print(f"Catalog {selected!r} ({mapping_path}) has no products; run "
+              f"`python -m retrieval ingest --catalog FILE --mapping {mapping_path}`.")
 
 
 if __name__ == "__main__":

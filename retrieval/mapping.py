@@ -1,7 +1,9 @@
 """Declarative YAML mappings from any catalog CSV to product records.
 
 A mapping says how to read the file (delimiter, encoding, decimal comma) and where each product
-field comes from. A field spec is one of:
+field comes from. The delimiter is one character; a tab is written ``delimiter: "\\t"`` in double quotes
+(single-quoted ``'\\t'`` is a backslash and a t). ``python -m retrieval check`` tries a mapping on a sample
+of the file before anything is ingested. A field spec is one of:
 
 * ``"column"``                         the column's text;
 * ``[col_a, col_b]``                   a path: non-empty values joined with " > " (categories);
@@ -20,8 +22,9 @@ Why declarative: a new catalog should need a YAML file, not code.
 
 from __future__ import annotations
 
+import codecs
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +67,24 @@ class Mapping:
             used |= _spec_columns(spec)
         return used
 
+    def unknown_columns(self, header: list[str]) -> list[str]:
+        """The columns the mapping reads that ``header`` lacks, sorted."""
+        return sorted(self.columns() - set(header))
+
+    def without_columns(self, columns: set[str]) -> Mapping:
+        """This mapping minus every field and attribute that reads one of ``columns``.
+
+        Why: ``python -m retrieval check`` can then still preview the rest of a mapping with a typo in one column.
+        """
+        return replace(
+            self,
+            fields={name: spec for name, spec in self.fields.items() if not _spec_columns(spec) & columns},
+            attributes={key: col for key, col in self.attributes.items() if col not in columns},
+        )
+
     def check_header(self, header: list[str]) -> None:
         """Fail early, naming the unknown columns, when the CSV does not match the mapping."""
-        unknown = sorted(self.columns() - set(header))
+        unknown = self.unknown_columns(header)
         if unknown:
             raise MappingError(
                 f"Mapping {self.path} names columns {unknown} that the catalog does not have. "
@@ -83,10 +101,20 @@ class Mapping:
         sizes = values.get("sizes")
         record: dict[str, Any] = {name: _text(values.get(name)) for name in FIELDS if name not in ("id", "price", "sizes")}
         record["product_id"] = str(values["id"])
-        record["price"] = _number(price, self.decimal) if isinstance(price, str) and price else None
+        record["price"] = self.parse_price(price)
         record["sizes"] = "|".join(sizes) if isinstance(sizes, list) and sizes else _text(sizes)
         record["attributes"] = {key: _clean(row.get(col)) for key, col in self.attributes.items() if _clean(row.get(col))}
         return record
+
+    def price_text(self, row: dict[str, str]) -> str | None:
+        """The raw price text of a row, before parsing (``check`` shows it when it is not a number)."""
+        spec = self.fields.get("price")
+        value = _resolve(spec, row) if spec is not None else None
+        return value if isinstance(value, str) and value else None
+
+    def parse_price(self, text: Any) -> float | None:
+        """The price as a number using the mapping's decimal mark; None when empty, RowError when not a number."""
+        return _number(text, self.decimal) if isinstance(text, str) and text else None
 
 
 def load_mapping(path: Path) -> Mapping:
@@ -107,19 +135,59 @@ def load_mapping(path: Path) -> Mapping:
         raise MappingError(f"Mapping {path} must map {missing}.")
     for name, spec in raw["fields"].items():
         _validate_spec(path, name, spec)
-    csv_opts = raw.get("csv") or {}
+    csv_opts = _csv_options(path, raw.get("csv") or {})
     attributes = raw.get("attributes") or {}
     if isinstance(attributes, list):
         attributes = {col: col for col in attributes}
     return Mapping(
         name=str(raw.get("name") or path.stem),
         path=path,
-        delimiter=str(csv_opts.get("delimiter", ",")),
-        encoding=str(csv_opts.get("encoding", "utf-8-sig")),
-        decimal=str(csv_opts.get("decimal", ".")),
+        delimiter=csv_opts["delimiter"],
+        encoding=csv_opts["encoding"],
+        decimal=csv_opts["decimal"],
         fields=dict(raw["fields"]),
         attributes={str(k): str(v) for k, v in attributes.items()},
     )
+
+
+def _csv_options(path: Path, opts: Any) -> dict[str, str]:
+    """The ``csv:`` block checked here, so a wrong dialect fails with its fix at load time and not as a
+    ``"delimiter" must be a 1-character string`` TypeError deep inside the csv module."""
+    if not isinstance(opts, dict):
+        raise MappingError(f"Mapping {path}: 'csv' must be a dictionary such as {{delimiter: \";\", encoding: utf-8}}.")
+    def option(key: str, default: str) -> str:
+        return default if opts.get(key) is None else str(opts[key])
+
+    delimiter, encoding, decimal = option("delimiter", ","), option("encoding", "utf-8-sig"), option("decimal", ".")
+    if len(delimiter) != 1:
+        raise MappingError(f"Mapping {path}: delimiter '{delimiter}' has {len(delimiter)} characters, it must have "
+                           f"exactly one; {delimiter_hint(delimiter)}")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise MappingError(f"Mapping {path}: unknown encoding {encoding!r}; use e.g. utf-8, cp1252 or latin-1.") from None
+    if decimal not in (".", ","):
+        raise MappingError(f"Mapping {path}: decimal must be \".\" or \",\", not {decimal!r}.")
+    return {"delimiter": delimiter, "encoding": encoding, "decimal": decimal}
+
+
+_ESCAPES = {"\\t": "\t", "\\\\t": "\t", "tab": "\t"}  # what people write for a tab
+
+
+def delimiter_hint(delimiter: str) -> str:
+    """How to write a delimiter in the YAML mapping; a tab needs double quotes, which is easy to get wrong."""
+    stripped = delimiter.strip(" ")
+    char = _ESCAPES.get(stripped.lower(), stripped)
+    if char == "\t":
+        return 'use delimiter: "\\t" in double quotes; in single quotes YAML keeps the backslash.'
+    if len(char) == 1:
+        return f"use delimiter: {yaml_quoted(char)}."
+    return 'write one character in double quotes, e.g. delimiter: ";" or delimiter: "\\t" for a tab.'
+
+
+def yaml_quoted(char: str) -> str:
+    """A one-character delimiter as it should appear in YAML (double-quoted, escapes spelled out)."""
+    return '"\\t"' if char == "\t" else f'"{char}"'
 
 
 def _validate_spec(path: Path, name: str, spec: Any) -> None:
