@@ -9,7 +9,19 @@ export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install run prod test train ingest chat staff-account lint benchmarks clean
+# Your own catalog: `make run CATALOG=path/to/products.csv MAPPING=path/to/mapping.yml` (also prod, ingest,
+# check-catalog); README "Your own catalog" says how to write the mapping.
+ifdef CATALOG
+ifndef MAPPING
+$(error CATALOG needs a MAPPING too: make run CATALOG=$(CATALOG) MAPPING=path/to/mapping.yml (template: retrieval/mappings/TEMPLATE.yml))
+endif
+export SHOP_CATALOG_PATH := $(abspath $(CATALOG))
+endif
+ifdef MAPPING
+export SHOP_CATALOG_MAPPING := $(abspath $(MAPPING))
+endif
+
+.PHONY: help install run prod test train ingest check-catalog chat staff-account lint benchmarks clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -17,7 +29,10 @@ help:  ## list the targets
 install:  ## create/refresh both Python environments (idempotent)
 	@scripts/setup.sh run
 
-ingest: install  ## load the demo catalog into SQLite + the FAISS index (incremental)
+check-catalog: install  ## try a mapping on a sample of its catalog before ingesting: make check-catalog CATALOG=.. MAPPING=..
+	@$(ML) -m retrieval check
+
+ingest: install  ## load the catalog (demo, or CATALOG/MAPPING) into SQLite + the FAISS index (incremental)
 	@$(ML) -m retrieval ingest
 
 train: install  ## train the NLU model and the dialogue policies (skipped when nothing changed)

@@ -10,12 +10,12 @@ encoder's cosine between each kind and the wanted one, each read with its catego
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from actions.constraints import Constraints
+from actions.services import per_catalog
 from retrieval import Filters
 from retrieval.attributes import PRODUCT_TYPE, attribute
 
@@ -41,7 +41,7 @@ def nearest_kinds(retriever: Any, constraints: Constraints, *, top: int = ALTERN
     return sorted(available, key=lambda kind: -closeness[kind])[:top]  # ties keep the most stocked first
 
 
-@lru_cache(maxsize=2048)
+@per_catalog(maxsize=2048)
 def kind_vector(retriever: Any, kind: str) -> np.ndarray:
     """The encoder's vector of a kind of product, read with its most common category path."""
     return np.asarray(retriever.query_encoder.encode_query(kind_text(retriever, kind)), dtype=np.float32)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -20,11 +19,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.guard import customer_safe
 from actions.rendering import quick_reply
-from actions.services import Services, get_services
+from actions.services import Services, get_services, per_catalog
 from actions.state import latest_entities, latest_intent, latest_text
 from retrieval import Filters, Retriever
 from retrieval.attributes import PRODUCT_TYPE, attribute, by_entity, named_by
 from retrieval.coverage import content_words
+from retrieval.presentation import ExampleRequest, example_requests
 from retrieval.vocabulary import fold
 
 CATEGORY = attribute("category")
@@ -107,7 +107,7 @@ def _names_the_category(retriever: Retriever, name: str, path: str, count: int) 
     return covered >= count / 2
 
 
-@lru_cache(maxsize=4)
+@per_catalog(maxsize=4)
 def department_buttons(retriever: Retriever) -> tuple[tuple[str, str], ...]:
     """(title, payload) of one search per main department: by its name when a search for it finds the
     department, else by its most common product type (so every button shows what it searches)."""
@@ -131,7 +131,13 @@ def catalog_buttons(services: Services) -> list[dict[str, str]]:
     return [quick_reply(title, payload) for title, payload in department_buttons(services.retriever)]
 
 
-@lru_cache(maxsize=4)
+@per_catalog(maxsize=4)
+def greeting_examples(retriever: Retriever) -> tuple[ExampleRequest, ...]:
+    """Requests a customer could make in this catalog (the greeting's buttons, the capabilities answer's example)."""
+    return tuple(example_requests(retriever.snapshot.products))
+
+
+@per_catalog(maxsize=4)
 def catalog_sentence(retriever: Retriever) -> str:
     """"apparel (tshirts, shirts, kurtas), accessories (watches, handbags, sunglasses), ..." for the whole catalog."""
     return describe(departments(retriever), counts=False)
@@ -253,11 +259,9 @@ def capabilities_answer(services: Services) -> tuple[str, list[dict[str, str]], 
     retriever = services.retriever
     group = next(iter(retriever.facets(GENDER.name, top=1)), None)
     within = Filters(include={GENDER.name: [group[0]]}) if group else None
-    kind = next(iter(retriever.facets(PRODUCT_TYPE.name, within, top=1)), None)
     colours = retriever.facets(COLOUR.name, within, top=2)
     brand = next(iter(retriever.facets(BRAND.name, top=1)), None)
-    example = " ".join(filter(None, [lower(colours[0][0]) if colours else "", lower(kind[0]) if kind else "products",
-                                     f"for {lower(group[0])}" if group else ""]))
+    example = next((e.text for e in greeting_examples(retriever)), "a kind of product and a budget")
     refine = [f"“in {lower(colours[-1][0])}”" if colours else "", "“cheaper”", f"“not {brand[0]}”" if brand else ""]
     text = (f"I can find products in this shop for you. Tell me what you want (e.g. “{example}”), then narrow it down "
             f"(e.g. {', '.join(r for r in refine if r)}), ask about or compare the products I show, ask why I picked one, "

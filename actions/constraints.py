@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval.attributes import PRICE, PRODUCT_TYPE, REGISTRY, Attribute, attribute, discrete
+from retrieval.presentation import money
 from retrieval.types import Filters
 
 Canonicaliser = Callable[[str, str], list[str]]
@@ -128,17 +129,17 @@ class Constraints:
         parts = [*modifiers, *self.keywords, *self.values(PRODUCT_TYPE.name)]
         return " ".join(dict.fromkeys(p for p in parts if p))
 
-    def describe(self) -> str:
+    def describe(self, currency: str | None = None) -> str:
         """A short human summary, shown with every result page: 'Sports Shoes · Black · for Men · under $80'."""
         parts = [spec.summary.format(value=v) for spec in discrete() for v in self._stated(spec.name)]
-        price = self.price_text()
+        price = self.price_text(currency)
         if price:
             parts.append(price)
         parts += [f"not {v}" for spec in discrete() for v in self.excluded(spec.name)]
         parts += [f'"{k}"' for k in self.keywords]
         return " · ".join(parts) if parts else "no constraints yet"
 
-    def phrase(self, *, kinds: list[str] | None = None, only: Iterable[str] | None = None) -> str:
+    def phrase(self, *, kinds: list[str] | None = None, only: Iterable[str] | None = None, currency: str | None = None) -> str:
         """The constraints as a person says them: "Blue Shirts and Tshirts for Men", "Tops under $20".
 
         ``kinds`` replaces the kinds of product; ``only`` keeps just the named attributes besides them.
@@ -154,7 +155,7 @@ class Constraints:
                 (before if text == value else after).append(text)
             after += [f"other than {v}" for v in self.excluded(spec.name)]
         if names is None or PRICE.name in names:
-            after += [self.price_text()] if self.price_text() else []
+            after += [self.price_text(currency)] if self.price_text(currency) else []
         kinds = self.values(PRODUCT_TYPE.name) if kinds is None else kinds
         return " ".join([*before, listing(kinds) or "products", *after])
 
@@ -162,19 +163,20 @@ class Constraints:
         """Wanted values, then soft ones: what the customer asked for, filtering or not."""
         return list(dict.fromkeys([*self.values(name), *self.soft_values(name)]))
 
-    def price_text(self) -> str:
+    def price_text(self, currency: str | None = None) -> str:
+        """The budget in the catalog's ``currency``: "under $80", "SAR 200–SAR 500" ("" when none)."""
         if self.price_min is not None and self.price_max is not None:
-            return f"${self.price_min:g}–${self.price_max:g}"
+            return f"{money(self.price_min, currency, cents=False)}–{money(self.price_max, currency, cents=False)}"
         if self.price_max is not None:
-            return f"under ${self.price_max:g}"
+            return f"under {money(self.price_max, currency, cents=False)}"
         if self.price_min is not None:
-            return f"over ${self.price_min:g}"
+            return f"over {money(self.price_min, currency, cents=False)}"
         return ""
 
-    def summary_of(self, spec: Attribute) -> str:
+    def summary_of(self, spec: Attribute, currency: str | None = None) -> str:
         """One attribute's part of the summary ("colour Black", "under $20", "size 9")."""
         if spec.kind == "range":
-            return self.price_text()
+            return self.price_text(currency)
         values = self.values(spec.name) or [f"not {v}" for v in self.excluded(spec.name)]
         return f"{spec.label} {', '.join(values)}"
 

@@ -20,6 +20,7 @@ from actions.state import SearchState, customer_context, latest_entities, latest
 from retrieval import Product
 from retrieval.attributes import PRICE, REGISTRY
 from retrieval.feedback import Reaction
+from retrieval.presentation import money
 
 FOCUS_SLOT = "focused_product"
 DETAIL_ATTRIBUTES = tuple(spec for spec in REGISTRY if spec.field and spec is not PRICE)
@@ -27,9 +28,17 @@ MAX_CHOICES = 5
 NOTHING_ON_SCREEN = "Which product do you mean? Search for something first and then say e.g. \"the second one\"."
 
 
+def gone(product_id: str) -> Product:
+    """Stand-in for a product on the customer's screen that has left the catalog since: it keeps its place."""
+    return Product(id=product_id, title="(no longer available)")
+
+
 def _focused(tracker: Tracker, services: Services) -> Product | None:
+    """The product in focus; a stand-in when it has left the catalog, so "add it to my cart" says so instead of guessing."""
     focused_id = tracker.get_slot(FOCUS_SLOT)
-    return services.retriever.get(str(focused_id)) if isinstance(focused_id, (str, int)) and focused_id != "" else None
+    if not isinstance(focused_id, (str, int)) or focused_id == "":
+        return None
+    return services.retriever.get(str(focused_id)) or gone(str(focused_id))
 
 
 def resolve_reference(tracker: Tracker, services: Services, wanted: int = 1) -> tuple[SearchState, Resolution]:
@@ -43,9 +52,9 @@ def resolve_reference(tracker: Tracker, services: Services, wanted: int = 1) -> 
     # Card buttons name products by id; they may have scrolled off the current page.
     named_ids = [str(e.get("value")) for e in entities if e.get("entity") == "product_id"]
     if named_ids:
-        named = services.retriever.get_many(named_ids)
-        return state, Resolution(products=named) if named else Resolution(problem=NO_LONGER_AVAILABLE)
-    shown = [services.retriever.get(pid) or Product(id=pid, title="(no longer available)") for pid in state.shown]
+        named = services.retriever.get_many(list(dict.fromkeys(named_ids)))
+        return state, Resolution(products=named) if len(named) == len(set(named_ids)) else Resolution(problem=NO_LONGER_AVAILABLE)
+    shown = [services.retriever.get(pid) or gone(pid) for pid in state.shown]
     resolution = resolve(shown, _focused(tracker, services), entities, latest_text(tracker),
                          first_position=state.first_position, wanted=wanted)
     if resolution.plural:  # "the black ones": those still in the catalog
@@ -190,12 +199,16 @@ class ActionCompareProducts(Action):
         """Resolve two products (two references, or one plus the focused one) and compare them."""
         services = get_services()
         state, resolution = resolve_reference(tracker, services, wanted=2)
+        if resolution.problem == NO_LONGER_AVAILABLE:  # never compare another product in place of the one meant
+            dispatcher.utter_message(text=NO_LONGER_AVAILABLE)
+            return []
         if resolution.problem and not resolution.products and resolution.candidates:
             return ask_which(dispatcher, tracker, state, resolution)
         products = list(resolution.products)
         if len(products) < 2:
             focused = _focused(tracker, services)
-            for candidate in [*([focused] if focused else []), *services.retriever.get_many(state.shown)]:
+            in_catalog = [focused] if focused is not None and services.retriever.get(focused.id) is not None else []
+            for candidate in [*in_catalog, *services.retriever.get_many(state.shown)]:
                 if candidate not in products:
                     products.append(candidate)
                 if len(products) == 2:
@@ -224,7 +237,7 @@ def comparison_text(first: Product, second: Product) -> str:
         lines.append(f"Same {', '.join(same)}.")
     if first.price is not None and second.price is not None and first.price != second.price:
         cheaper = first if first.price < second.price else second
-        lines.append(f"{cheaper.title} is cheaper by ${abs(first.price - second.price):.2f}.")
+        lines.append(f"{cheaper.title} is cheaper by {money(abs(first.price - second.price), cheaper.currency)}.")
     return "\n".join(lines)
 
 

@@ -246,7 +246,7 @@ def _by_description(shown: Sequence[Product], description: Description, wanted: 
     matches = [p for p in shown if description.fits(p)]
     if description.order and matches:
         priced = [p for p in matches if p.price is not None]
-        best = (min if description.order == "cheapest" else max)((p.price for p in priced), default=None)
+        best = (min if description.order == "cheapest" else max)((float(p.price) for p in priced if p.price is not None), default=None)
         matches = [p for p in priced if p.price == best]
     if len(matches) == 1 or (wanted > 1 and len(matches) >= wanted):
         return Resolution(products=matches[:wanted], plural=description.plural and len(matches) > 1)

@@ -130,7 +130,7 @@ def newest(constraints: Constraints) -> list[str]:
             if spec.name in constraints.latest and spec.relax_rank is not None and constraints.filters_on(spec)]
 
 
-def relax_once(constraints: Constraints, keep: Collection[str] = ()) -> tuple[Constraints, str | None]:
+def relax_once(constraints: Constraints, keep: Collection[str] = (), *, currency: str | None = None) -> tuple[Constraints, str | None]:
     """Drop one constraint: older ones before those of the customer's latest message, least important first.
 
     Returns the new constraints and a description of what was dropped (None when nothing is left
@@ -142,7 +142,7 @@ def relax_once(constraints: Constraints, keep: Collection[str] = ()) -> tuple[Co
                         key=lambda spec: (spec.name in updated.latest, spec.relax_rank))
     if candidates:
         spec = candidates[0]
-        dropped = updated.summary_of(spec)
+        dropped = updated.summary_of(spec, currency)
         updated.clear(spec, soft=False)
         return updated, dropped
     if updated.keywords and not keep:

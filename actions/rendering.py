@@ -12,18 +12,15 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 
 from retrieval import Hit, Product
+from retrieval.attributes import attribute
+from retrieval.presentation import format_price
 
-
-def format_price(product: Product) -> str:
-    if product.price is None:
-        return "price on request"
-    symbol = "$" if (product.currency or "USD") == "USD" else f"{product.currency} "
-    return f"{symbol}{product.price:,.2f}"
+SHOWN = tuple(attribute(name) for name in ("colour", "product_type", "gender", "usage", "season"))
 
 
 def key_attributes(product: Product) -> list[str]:
-    values = [product.colour, product.product_type, product.gender, product.usage, product.season]
-    return [v for v in values if v]
+    """The product's colour, type, person, occasion and season as shown ("Chairs, Stools" for several types)."""
+    return [text for text in (spec.display(product) for spec in SHOWN) if text]
 
 
 def product_card(product: Product, position: int, reasons: Iterable[str] = ()) -> dict[str, Any]:
@@ -36,8 +33,8 @@ def product_card(product: Product, position: int, reasons: Iterable[str] = ()) -
         "price_text": format_price(product),
         "currency": product.currency,
         "brand": product.brand,
-        "colour": product.colour,
-        "product_type": product.product_type,
+        "colour": SHOWN[0].display(product) or None,
+        "product_type": SHOWN[1].display(product) or None,
         "gender": product.gender,
         "sizes": list(product.sizes),
         "attributes": key_attributes(product),
@@ -48,7 +45,7 @@ def product_card(product: Product, position: int, reasons: Iterable[str] = ()) -
 
 def product_line(product: Product, position: int) -> str:
     details = ", ".join(key_attributes(product)[:3])
-    return f"{position}. {product.title} — {format_price(product)} ({details}) [id {product.id}]"
+    return f"{position}. {product.title} — {format_price(product)}{f' ({details})' if details else ''} [id {product.id}]"
 
 
 def send_products(

@@ -73,7 +73,7 @@ def view_page(services: Services, state: SearchState, context: CustomerContext, 
     return search_page(services, state, context)
 
 
-def view_intro(state: SearchState, anchor: Product | None, hits: list[Hit], first: int) -> str:
+def view_intro(state: SearchState, anchor: Product | None, hits: list[Hit], first: int, currency: str | None = None) -> str:
     last = first + len(hits) - 1
     if state.view == "similar" and anchor is not None:
         return f"More like {anchor.title}:" if state.page == 0 else f"More like {anchor.title} ({first}–{last}):"
@@ -84,7 +84,7 @@ def view_intro(state: SearchState, anchor: Product | None, hits: list[Hit], firs
             return f"Similar {kind} in {colours}:"
         return f"I don't have {anchor.title} in other colours; here are similar {anchor.product_type or 'items'} in {colours}:"
     label = "Here are" if state.page == 0 else "Here are more"
-    summary = state.constraints.describe()
+    summary = state.constraints.describe(currency)
     return f"{label} results {first}–{last} {'' if summary.startswith('for ') else 'for '}{summary}."
 
 
@@ -94,19 +94,20 @@ def show_view(dispatcher: CollectingDispatcher, services: Services, state: Searc
     if state.view == "search":
         return present_results(dispatcher, services, state, context, lead=lead)
     anchor = services.retriever.get(state.anchor) if state.anchor else None
+    if anchor is None:  # the product these are like (or other colours of) left the catalog: the cards on screen stay referable
+        dispatcher.utter_message(text=" ".join(filter(None, [lead, NO_LONGER_AVAILABLE])))
+        return []
     hits = view_page(services, state, context, anchor)
     if not hits:
         if state.page > 0:
             state.page -= 1
             dispatcher.utter_message(text=" ".join(filter(None, [lead, "That's all the similar products I have."])))
-        elif anchor is None:
-            dispatcher.utter_message(text=" ".join(filter(None, [lead, NO_LONGER_AVAILABLE])))
         else:
             dispatcher.utter_message(text=" ".join(filter(None, [lead, f"I couldn't find anything else close to {anchor.title}."])))
         return [state.to_event()]
     first = state.page * services.settings.page_size + 1
-    intro = " ".join(filter(None, [lead, view_intro(state, anchor, hits, first)]))
-    send_products(dispatcher, intro, hits, first_position=first, constraints_text=state.constraints.describe(),
+    intro = " ".join(filter(None, [lead, view_intro(state, anchor, hits, first, services.retriever.currency)]))
+    send_products(dispatcher, intro, hits, first_position=first, constraints_text=state.constraints.describe(services.retriever.currency),
                   quick_replies=RESULT_QUICK_REPLIES)
     state.show([h.product.id for h in hits], view=state.view, first_position=first, anchor=state.anchor)
     return [state.to_event()]
@@ -127,7 +128,7 @@ def present_results(
     keep = newest(state.constraints)
     asked = state.constraints.copy()
     while not hits and state.page == 0 and len(dropped) < MAX_RELAXATIONS:
-        relaxed, what = relax_once(state.constraints, keep=keep)
+        relaxed, what = relax_once(state.constraints, keep=keep, currency=services.retriever.currency)
         if what is None:
             break
         state.constraints = relaxed
@@ -151,8 +152,8 @@ def present_results(
     parts = [lead] if lead else []
     if dropped:
         parts.append(f"Nothing matched everything, so I dropped {' and then '.join(dropped)}.")
-    parts.append(view_intro(state, None, hits, first))
-    summary = state.constraints.describe()
+    parts.append(view_intro(state, None, hits, first, services.retriever.currency))
+    summary = state.constraints.describe(services.retriever.currency)
     send_products(dispatcher, " ".join(parts), hits, first_position=first, constraints_text=summary, quick_replies=RESULT_QUICK_REPLIES)
     state.show([hit.product.id for hit in hits], view="search", first_position=first)
     return [state.to_event()]
@@ -166,8 +167,9 @@ def offer_alternatives(dispatcher: CollectingDispatcher, services: Services, sta
     important first, and said) only when nothing does. Without any such kind the customer is told
     so, and the constraint stays for them to change.
     """
-    wanted = asked.phrase(only=keep)
-    base, dropped, hits = asked, [], []
+    wanted = asked.phrase(only=keep, currency=services.retriever.currency)
+    base, hits = asked, []
+    dropped: list[str] = []
     while True:
         kinds = nearest_kinds(services.retriever, base)
         if kinds:
@@ -178,7 +180,7 @@ def offer_alternatives(dispatcher: CollectingDispatcher, services: Services, sta
                 break
         if len(dropped) >= MAX_RELAXATIONS:
             break
-        base, what = relax_once(base, keep=keep)
+        base, what = relax_once(base, keep=keep, currency=services.retriever.currency)
         if what is None:
             break
         dropped.append(what)
@@ -190,10 +192,10 @@ def offer_alternatives(dispatcher: CollectingDispatcher, services: Services, sta
         dispatcher.utter_message(text=" ".join(filter(None, [lead, f"I have no {wanted} here.", advice])))
         state.show([], view="search")
         return [state.to_event()]
-    parts = [lead, f"No {wanted} here; here are {state.constraints.phrase()} instead."]
+    parts = [lead, f"No {wanted} here; here are {state.constraints.phrase(currency=services.retriever.currency)} instead."]
     if dropped:
         parts.append(f"To find them I also dropped {' and then '.join(dropped)}.")
-    send_products(dispatcher, " ".join(filter(None, parts)), hits, constraints_text=state.constraints.describe(),
+    send_products(dispatcher, " ".join(filter(None, parts)), hits, constraints_text=state.constraints.describe(services.retriever.currency),
                   quick_replies=RESULT_QUICK_REPLIES)
     state.show([hit.product.id for hit in hits], view="search")
     return [state.to_event()]

@@ -18,6 +18,8 @@ from actions.state import SearchState, customer_context, latest_entities, latest
 from actions.unsold import Unsold, not_carried, not_carried_lead, unsold_request
 from retrieval.attributes import PRODUCT_TYPE
 
+NO_PRICES = "These products have no price in our catalog, so I can't look for cheaper ones."
+
 
 def without_unsold(constraints: Constraints, unsold: Unsold) -> Constraints:
     """The constraints without the keyword of a kind the shop does not sell (the rest of the request is searched)."""
@@ -75,11 +77,13 @@ class ActionRefineSearch(Action):
             state.constraints = removal.constraints
             lead = f"OK, I removed {', '.join(removal.removed)}." if removal.removed else "I'm not sure which constraint to drop, so I kept them all."
         elif intent == "change_price":
-            shown = [p.price for p in services.retriever.get_many(state.shown) if p.price is not None]
+            on_screen = services.retriever.get_many(state.shown)
+            shown = [p.price for p in on_screen if p.price is not None]
             before = (state.constraints.price_min, state.constraints.price_max)
             state.constraints = change_price(state.constraints, entities, shown, latest_text(tracker))
             if before == (state.constraints.price_min, state.constraints.price_max):
-                lead = "Tell me a budget, e.g. \"under 50\" or \"between 20 and 40\"."
+                # A budget cannot help when the products on screen have no price (a catalog without prices).
+                lead = NO_PRICES if on_screen and not shown else "Tell me a budget, e.g. \"under 50\" or \"between 20 and 40\"."
         else:
             refined = apply_entities(state.constraints, entities, services.retriever.canonical_values, text=latest_text(tracker))
             unsold = unsold_request(services, entities, latest_text(tracker), refined, read_words=False)
@@ -125,5 +129,5 @@ class ActionShowConstraints(Action):
         if not state.searched:
             dispatcher.utter_message(text="You haven't set any constraints yet. What are you looking for?")
         else:
-            dispatcher.utter_message(text=f"Current search: {state.constraints.describe()}. Say e.g. \"any colour\" or \"forget the brand\" to relax it.")
+            dispatcher.utter_message(text=f"Current search: {state.constraints.describe(get_services().retriever.currency)}. Say e.g. \"any colour\" or \"forget the brand\" to relax it.")
         return []

@@ -44,7 +44,7 @@ class SearchState:
         """Read the slot; anything malformed (an old or forged value) reads as a fresh state."""
         if not isinstance(raw, dict):
             return cls()
-        view = raw.get("view") if raw.get("view") in VIEWS else "search"
+        view: ViewKind = next((v for v in VIEWS if v == raw.get("view")), "search")
         anchor = raw.get("anchor")
         return cls(
             constraints=Constraints.from_dict(raw.get("constraints")),

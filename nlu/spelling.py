@@ -17,8 +17,10 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from symspellpy import SymSpell, Verbosity
 
@@ -60,19 +62,28 @@ def bigram_dictionary() -> dict[tuple[str, str], int]:
     return pairs
 
 
+@lru_cache(maxsize=2)
+def general_speller(limit: int = GENERAL_WORDS) -> tuple[SymSpell, frozenset[str]]:
+    """The English dictionary as a SymSpell index and a word set, built once per process (read-only afterwards)."""
+    speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+    words = []
+    for word, count in general_dictionary(limit):
+        speller.create_dictionary_entry(word, count)
+        words.append(word)
+    return speller, frozenset(words)
+
+
 class SpellingCorrector:
     """Shop words (boosted) plus general English words; ``correct`` maps an unknown word to the closest known one."""
 
     def __init__(self, domain_counts: dict[str, int], *, general_words: int = GENERAL_WORDS) -> None:
         self.domain_counts = {w: int(c) for w, c in domain_counts.items() if w and w.isalpha()}
-        self._speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
-        self._known: set[str] = set()
-        for word, count in general_dictionary(general_words):
-            self._speller.create_dictionary_entry(word, count)
-            self._known.add(word)
+        # Two dictionaries: English is built once per process (about 5 s) and shared by every corrector,
+        # so a catalog reloaded while serving costs only its own words.
+        self._general, self._english = general_speller(general_words)
+        self._domain = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for word, count in self.domain_counts.items():
-            self._speller.create_dictionary_entry(word, DOMAIN_BOOST * max(count, 1))
-            self._known.add(word)
+            self._domain.create_dictionary_entry(word, DOMAIN_BOOST * max(count, 1))
         self._cache: dict[str, list[str]] = {}
         self._pairs: dict[tuple[str, str], int] | None = None
 
@@ -82,14 +93,29 @@ class SpellingCorrector:
         return cls(dict(Counter(w for text in texts for w in _WORD.findall(text.lower()))), **kwargs)
 
     def __contains__(self, word: str) -> bool:
-        return word.lower() in self._known
+        return self._is_known(word.lower())
+
+    def _is_known(self, lowered: str) -> bool:
+        return lowered in self.domain_counts or lowered in self._english
 
     def candidates(self, lowered: str) -> list[str]:
-        """The known words closest to an unknown word (all at the same, smallest distance), most frequent first."""
+        """The known words closest to an unknown word (all at the same, smallest distance): shop words first,
+        then English ones, each most frequent first."""
         if lowered not in self._cache:
-            found = self._speller.lookup(lowered, Verbosity.CLOSEST, max_edit_distance=max_edits(lowered))
-            self._cache[lowered] = [hit.term for hit in found]
+            self._cache[lowered] = [hit.term for hit in self._lookup(lowered, Verbosity.CLOSEST)]
         return self._cache[lowered]
+
+    def _lookup(self, lowered: str, verbosity: Verbosity) -> list[Any]:
+        """Hits of both dictionaries; with CLOSEST only those at the smallest distance either has."""
+        edits = max_edits(lowered)
+        shop = self._domain.lookup(lowered, verbosity, max_edit_distance=edits)
+        names = {hit.term for hit in shop}
+        english = [hit for hit in self._general.lookup(lowered, verbosity, max_edit_distance=edits) if hit.term not in names]
+        hits = sorted(shop, key=lambda h: (h.distance, -h.count)) + sorted(english, key=lambda h: (h.distance, -h.count))
+        if verbosity == Verbosity.CLOSEST and hits:
+            nearest = min(hit.distance for hit in hits)
+            hits = [hit for hit in hits if hit.distance == nearest]
+        return hits
 
     def correct(self, word: str, before: str = "", after: str = "") -> str:
         """The word itself when known or not correctable, else the closest known word (first letter's case kept).
@@ -100,9 +126,9 @@ class SpellingCorrector:
         """
         head, apostrophe, tail = word.partition("'")
         lowered = head.lower()
-        if len(lowered) < MIN_LENGTH or not lowered.isalpha() or (not apostrophe and lowered in self._known):
+        if len(lowered) < MIN_LENGTH or not lowered.isalpha() or (not apostrophe and self._is_known(lowered)):
             return word
-        if apostrophe and (lowered in self._known or f"{lowered}'{tail.lower()}" in self._known):
+        if apostrophe and (self._is_known(lowered) or self._is_known(f"{lowered}'{tail.lower()}")):
             return word
         options = self.candidates(lowered)
         if apostrophe and tail.lower() == "t":
@@ -116,7 +142,7 @@ class SpellingCorrector:
         return f"{corrected}{apostrophe}{tail}"
 
     def _negated_near(self, lowered: str) -> list[str]:
-        found = self._speller.lookup(lowered, Verbosity.ALL, max_edit_distance=max_edits(lowered))
+        found = self._lookup(lowered, Verbosity.ALL)
         return [hit.term for hit in sorted(found, key=lambda h: h.distance) if hit.term in NEGATED][:1]
 
     def correct_words(self, words: Sequence[str]) -> list[str]:

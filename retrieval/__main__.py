@@ -22,9 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--catalog", type=Path, help="CSV file (default: SHOP_CATALOG_PATH)")
     ingest.add_argument("--mapping", type=Path, help="YAML mapping (default: SHOP_CATALOG_MAPPING)")
     reindex = sub.add_parser("reindex", help="re-embed every product and rebuild the index")
+    reindex.add_argument("--catalog", metavar="NAME", help="catalog name in the database (see `stats`); default: the name in --mapping or SHOP_CATALOG_MAPPING")
     reindex.add_argument("--mapping", type=Path, help="mapping naming the catalog (default: SHOP_CATALOG_MAPPING)")
     search = sub.add_parser("search", help="search the catalog")
     search.add_argument("query")
+    search.add_argument("--catalog", metavar="NAME", help="catalog name in the database (see `stats`); default: the name in --mapping or SHOP_CATALOG_MAPPING")
     search.add_argument("--mapping", type=Path, help="mapping naming the catalog to search (default: SHOP_CATALOG_MAPPING)")
     search.add_argument("-k", "--top-k", type=int, default=10)
     for spec in categorical():
@@ -36,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--price-min", type=float)
     search.add_argument("--price-max", type=float)
     stats = sub.add_parser("stats", help="what the store and the index hold, catalog by catalog")
+    stats.add_argument("--catalog", metavar="NAME", help="catalog to mark (default: the name in --mapping or SHOP_CATALOG_MAPPING)")
     stats.add_argument("--mapping", type=Path, help="mapping naming the catalog to mark (default: SHOP_CATALOG_MAPPING)")
     return parser
 
@@ -62,27 +65,33 @@ def main(argv: list[str] | None = None) -> int:
             print(report.summary())
         elif args.command == "reindex":
             from retrieval.ingest import build_index
-            from retrieval.mapping import load_mapping
 
-            catalog = load_mapping(args.mapping or settings.catalog_mapping).name
+            catalog = catalog_name(args, settings)
             count = build_index(settings, catalog=catalog, progress=True)
             print(f"{catalog}: {count} items re-embedded and indexed in {time.perf_counter() - started:.1f} s")
         elif args.command == "search":
             _search(args, settings)
         else:
-            _stats(settings, args.mapping)
+            _stats(settings, catalog_name(args, settings))
     except RetrievalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
-def _search(args: argparse.Namespace, settings: object) -> None:
-    from retrieval import Filters, Retriever
+def catalog_name(args: argparse.Namespace, settings: object) -> str:
+    """The catalog a command works on: ``--catalog NAME``, else the name in ``--mapping``, else the configured mapping's."""
     from retrieval.mapping import load_mapping
 
-    catalog = load_mapping(args.mapping).name if args.mapping else None
-    retriever = Retriever.open(settings, catalog=catalog)  # type: ignore[arg-type]
+    if args.catalog:
+        return str(args.catalog)
+    return load_mapping(args.mapping or settings.catalog_mapping).name  # type: ignore[attr-defined]
+
+
+def _search(args: argparse.Namespace, settings: object) -> None:
+    from retrieval import Filters, Retriever
+
+    retriever = Retriever.open(settings, catalog=catalog_name(args, settings))  # type: ignore[arg-type]
     include = {spec.name: getattr(args, spec.name, []) for spec in categorical() if spec.filterable}
     exclude = {spec.name: getattr(args, f"not_{spec.name}", []) for spec in categorical() if spec.excludable}
     filters = Filters(include={k: v for k, v in include.items() if v}, exclude={k: v for k, v in exclude.items() if v},
@@ -97,17 +106,14 @@ def _search(args: argparse.Namespace, settings: object) -> None:
     print(f"{len(hits)} hits in {elapsed:.1f} ms")
 
 
-def _stats(settings: object, mapping: Path | None) -> None:
-    """Every catalog in the store with its size and index; the one ``search`` would use (``--mapping``) is marked."""
+def _stats(settings: object, selected: str) -> None:
+    """Every catalog in the store with its size and index; the one ``search`` would use is marked."""
     import json
 
     from sqlalchemy import inspect
 
-    from retrieval.mapping import load_mapping
     from retrieval.store import catalog_fingerprint, catalog_names, make_engine, session_scope
 
-    mapping_path = mapping or settings.catalog_mapping  # type: ignore[attr-defined]
-    selected = load_mapping(mapping_path).name
     engine = make_engine(settings.resolved_database_url)  # type: ignore[attr-defined]
     names: list[str] = []
     if inspect(engine).has_table("products"):
@@ -119,11 +125,10 @@ def _stats(settings: object, mapping: Path | None) -> None:
         manifest = settings.resolved_index_dir / name / "manifest.json"  # type: ignore[attr-defined]
         index = json.loads(manifest.read_text()) if manifest.is_file() else None
         state = f"index {index['kind']} with {index['count']} vectors" if index else "no index"
-        mark = f"  <- {mapping_path.name}" if name == selected else ""
+        mark = "  <- selected" if name == selected else ""
         print(f"  {name}: {counts[name]} products, {state}{mark}")
     if selected not in names:
-        print(f"Catalog {selected!r} ({mapping_path}) has no products; run "
-              f"`python -m retrieval ingest --catalog FILE --mapping {mapping_path}`.")
+        print(f"Catalog {selected!r} has no products; run `python -m retrieval ingest --catalog FILE --mapping MAPPING`.")
 
 
 if __name__ == "__main__":

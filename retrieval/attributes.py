@@ -12,6 +12,10 @@ Where an attribute's values come from (``Attribute.field``):
 * ``"attributes.<key>"``: a free attribute the mapping keeps (``attributes: {designer: designer}``), or
 * ``None``: the attribute has no catalog column and is matched in the product's text (materials).
 
+A catalog may list several values in one field ("Teen Lounge Furniture|Accent Chairs", a mapping's
+``split``): the field keeps them joined with the attribute's ``separator`` and ``values_of`` returns
+each, so filters, facets, the vocabulary and ``display`` treat the product as holding every one.
+
 Where the words customers use for its values come from (``Attribute.synonyms``), tried in order:
 ``"catalog"`` (the catalog's own values, case/plural-insensitive), ``"table"`` (the attribute's
 section of ``retrieval/synonyms.yml``: "sneakers" -> Casual Shoes and Sports Shoes), ``"fuzzy"``
@@ -52,7 +56,11 @@ class Attribute:
     excludable: bool = False
     """"not X" excludes products with X."""
     multi_valued: bool = False
-    """A product may hold several values (sizes); a filter matches when any of them is wanted."""
+    """Every product may hold several values (sizes, a path's levels); a filter matches when any of them is wanted.
+    An attribute with a ``separator`` holds several only where the catalog lists several."""
+    separator: str | None = None
+    """Several values kept in one text field are joined with it ("Accent Chairs|Teen Lounge Furniture"); a
+    mapping may ``split`` only the fields of attributes that have one. None: the field holds one value."""
     relax_rank: int | None = None
     """Order in which a search without results drops it (lowest first); None: never dropped."""
     words: tuple[str, ...] = ()
@@ -100,7 +108,12 @@ class Attribute:
             raw = getattr(product, self.field, None)
         if raw is None or raw == "":
             return ()
-        values = tuple(str(v) for v in raw if v not in (None, "")) if isinstance(raw, (list, tuple)) else (str(raw),)
+        if isinstance(raw, (list, tuple)):
+            values = tuple(str(v) for v in raw if v not in (None, ""))
+        elif isinstance(raw, str) and self.separator is not None:
+            values = tuple(dict.fromkeys(part.strip() for part in raw.split(self.separator) if part.strip()))
+        else:
+            values = (str(raw),)
         if self.path_separator is None:
             return values
         prefixes: list[str] = []
@@ -126,12 +139,12 @@ REGISTRY: tuple[Attribute, ...] = (
         name="product_type", label="type", title="Type", field="product_type", entity="product_type",
         excludable=True, relax_rank=None, words=("type", "kind"),
         synonyms=("catalog", "table", "fuzzy", "embedding"), boost=True, learned=True, keeps_unknown_words=True,
-        broader="category",
+        broader="category", separator="|",
     ),
     Attribute(
         name="colour", label="colour", title="Colour", field="colour", entity="color", excludable=True, relax_rank=70,
         words=("colour", "color", "colours", "colors", "shade"), synonyms=("catalog", "table", "fuzzy", "embedding"),
-        boost=True, learned=True,
+        boost=True, learned=True, separator="|",
     ),
     Attribute(
         name="gender", label="for", title="For", field="gender", entity="gender", relax_rank=80,
@@ -159,11 +172,12 @@ REGISTRY: tuple[Attribute, ...] = (
     Attribute(
         name="size", label="size", title="Sizes", field="sizes", entity="size", multi_valued=True, relax_rank=10,
         words=("size", "sizes", "fit"), synonyms=("catalog",), summary="size {value}", in_query=False,
+        separator="|",
     ),
     Attribute(
         name="category", label="category", title="Category", field="category", multi_valued=True, excludable=True,
         words=("category", "categories", "department", "section"), synonyms=("catalog", "table", "fuzzy"), in_query=False,
-        path_separator=" > ",
+        path_separator=" > ", separator="|",
     ),
     Attribute(
         name="price", label="price", title="Price", field="price", kind="range", relax_rank=50,

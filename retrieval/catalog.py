@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from retrieval.attributes import attribute
 from retrieval.errors import CatalogNotFoundError, EmptyCatalogError, MappingError
 from retrieval.mapping import Mapping, RowError
 from retrieval.store import content_hash
@@ -79,10 +80,32 @@ def read_catalog(path: Path, mapping: Mapping, *, limit: int | None = None) -> C
     return result
 
 
-def product_text(record: dict[str, Any]) -> str:
-    """The text that gets embedded: the title plus the type/colour/gender when the title does not say them."""
+EMBEDDED_FIELDS = ("title", "product_type", "colour", "gender", "usage", "description")
+
+
+def product_text(record: dict[str, Any], *, description_words: int = 0) -> str:
+    """The text that gets embedded: the title plus the type/colour/gender when the title does not say them,
+    then the first ``description_words`` words of the description.
+
+    Why truncated: on catalogs with short titles ("BILLY", "Accent chair") the description carries most
+    of the meaning, but a long one would drown the title in a mean-pooled vector; the word count is a
+    setting chosen on the known-item and category benchmarks (``benchmarks/catalogs_benchmark.py``).
+    """
     title = record["title"]
     lowered = title.lower()
-    extras = [record.get(name) for name in ("product_type", "colour", "gender", "usage")]
+    extras = [_listed(name, record.get(name)) for name in ("product_type", "colour", "gender", "usage")]
     extra = ", ".join(v for v in extras if v and v.lower() not in lowered)
-    return f"{title} ({extra})" if extra else title
+    text = f"{title} ({extra})" if extra else title
+    description = " ".join((record.get("description") or "").split()[:description_words])
+    return f"{text}. {description}" if description and description.lower() not in lowered else text
+
+
+def _listed(name: str, value: str | None) -> str | None:
+    """A field holding several values ("Chairs|Stools") as words ("Chairs, Stools")."""
+    separator = attribute(name).separator
+    return value.replace(separator, ", ") if value and separator else value
+
+
+def text_recipe(description_words: int) -> str:
+    """What an index's vectors were embedded from, recorded in its manifest: a changed recipe rebuilds the index."""
+    return f"title+attributes+description{description_words}"

@@ -19,7 +19,7 @@ from typing import Any
 
 from retrieval.catalog import read_catalog
 from retrieval.errors import CatalogNotFoundError, EmptyCatalogError, MappingError, RetrievalError
-from retrieval.mapping import FIELDS, REQUIRED, Mapping, RowError, delimiter_hint, load_mapping, yaml_quoted
+from retrieval.mapping import FIELDS, REQUIRED, SPLIT_FIELDS, Mapping, RowError, delimiter_hint, load_mapping, yaml_quoted
 
 SAMPLE_ROWS = 2000
 PREVIEW_ROWS = 5
@@ -44,6 +44,8 @@ class CheckReport:
     mapped: int = 0
     preview: list[dict[str, Any]] = field(default_factory=list)
     coverage: dict[str, float] = field(default_factory=dict)
+    several: dict[str, float] = field(default_factory=dict)
+    """Share of mapped products holding several values, per multi-valued field that has any."""
     unmapped: list[str] = field(default_factory=list)
 
     @property
@@ -66,7 +68,8 @@ class CheckReport:
             out += [f"  {_preview_line(record)}" for record in self.preview]
         if self.coverage:
             out.append(f"Coverage (share of the {self.mapped} mapped products with a value):")
-            out += [f"  {name:<26} {share:6.1%}" for name, share in self.coverage.items()]
+            out += [f"  {name:<26} {share:6.1%}" + (f"  ({self.several[name]:.1%} with several values)" if name in self.several else "")
+                    for name, share in self.coverage.items()]
         if self.unmapped:
             out.append(f"  not mapped: {', '.join(self.unmapped)}")
         if self.ok:
@@ -238,8 +241,26 @@ def _map_rows(catalog: Path, mapping: Mapping, sample: int, report: CheckReport)
             report.coverage[name] = sum(1 for r in records if r.get(name) not in (None, "")) / rows
         else:
             report.unmapped.append(name)
+    for name, separator in SPLIT_FIELDS.items():
+        several = sum(1 for r in records if separator in (r.get(name) or ""))
+        if name in report.coverage and several:
+            report.several[name] = several / rows
     for key in mapping.attributes:
         report.coverage[f"attribute {key}"] = sum(1 for r in records if r["attributes"].get(key)) / rows
+    _check_units(records, mapping, report)
+
+
+def _check_units(records: list[dict[str, Any]], mapping: Mapping, report: CheckReport) -> None:
+    """Attribute values with a unit that were no number and are kept as written (a measure in other words)."""
+    for key, spec in mapping.attributes.items():
+        if not isinstance(spec, dict) or "unit" not in spec:
+            continue
+        measured = re.compile(rf"-?\d+(?:\.\d+)? {re.escape(spec['unit'].strip())}")
+        values = [r["attributes"][key] for r in records if r["attributes"].get(key)]
+        odd = [v for v in values if not measured.fullmatch(v)]
+        if odd:
+            report.warnings.append(f"Units: {len(odd)} of {len(values)} sampled values of attribute {key} are not numbers "
+                                   f"and are kept as written, e.g. {_examples(odd)}.")
 
 
 def _preview_line(record: dict[str, Any]) -> str:
@@ -250,6 +271,8 @@ def _preview_line(record: dict[str, Any]) -> str:
             continue
         if key == "price":
             value = f"{value:.2f}" + (f" {record['currency']}" if record.get("currency") else "")
+        elif key in SPLIT_FIELDS:
+            value = ", ".join(value.split(SPLIT_FIELDS[key]))
         parts.append(f"{label} {value}")
     return " | ".join(parts)
 

@@ -3,8 +3,11 @@
 Why in memory: a mask over integer-coded columns costs about a millisecond for a million items,
 far less than a SQL round trip, and FAISS can consume it directly as an ``IDSelectorBitmap``.
 Positions are the order of ``row_ids`` (ascending store row ids). Which columns exist and how each
-filters (single or multi-valued, values always admitted, matched in text) comes from the attribute
-registry, so a newly registered catalog attribute is filterable without changes here.
+filters (values always admitted, matched in text) comes from the attribute registry, so a newly
+registered catalog attribute is filterable without changes here. An attribute is kept as value ->
+positions when a product may hold several values (``multi_valued``, or a catalog that lists several
+product types or colours in one field); otherwise as one integer code per product, the form the
+ranking's attribute boosts and the preference learner's features read.
 """
 
 from __future__ import annotations
@@ -52,10 +55,11 @@ class AttributeTable:
         columns: dict[str, list[str | None]] = {}
         multi: dict[str, list[tuple[str, ...]]] = {}
         for spec in catalog_backed():
-            if spec.multi_valued:
-                multi[spec.name] = [spec.values_of(p) for p in products]
+            values = [spec.values_of(p) for p in products]
+            if spec.multi_valued or any(len(held) > 1 for held in values):
+                multi[spec.name] = values
             else:
-                columns[spec.name] = [next(iter(spec.values_of(p)), None) for p in products]
+                columns[spec.name] = [held[0] if held else None for held in values]
         prices = np.array([np.nan if p.price is None else p.price for p in products], dtype=np.float64)
         return cls(row_ids, columns, prices, [p.id for p in products], multi=multi, texts=texts)
 

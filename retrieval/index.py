@@ -36,6 +36,8 @@ class Manifest:
     model_id: str
     kind: str
     version: int = MANIFEST_VERSION
+    text: str = ""
+    """The embedded-text recipe (``retrieval.catalog.text_recipe``); empty in indexes written before it was recorded."""
 
 
 class VectorIndex:
@@ -149,8 +151,9 @@ def _faiss() -> Any:
     return importlib.import_module("faiss")
 
 
-def check_manifest(manifest: Manifest, *, catalog: str, fingerprint: str, count: int, model_id: str, dim: int) -> None:
-    """Refuse an index that was built from other products, another model or an older format."""
+def check_manifest(manifest: Manifest, *, catalog: str, fingerprint: str, count: int, model_id: str, dim: int,
+                   text: str) -> None:
+    """Refuse an index that was built from other products, another model, other texts or an older format."""
     problems = []
     if manifest.version != MANIFEST_VERSION:
         problems.append(f"format version {manifest.version} (expected {MANIFEST_VERSION})")
@@ -162,5 +165,7 @@ def check_manifest(manifest: Manifest, *, catalog: str, fingerprint: str, count:
         problems.append("products that changed in the database since the index was built")
     if manifest.model_id != model_id or manifest.dim != dim:
         problems.append(f"model {manifest.model_id} / dim {manifest.dim} (encoder: {model_id} / {dim})")
+    if manifest.text != text:
+        problems.append(f"vectors of {manifest.text or 'titles only'} (settings: {text})")
     if problems:
         raise IndexMismatchError("The vector index does not match the database: " + "; ".join(problems) + f". {REBUILD_HINT}")

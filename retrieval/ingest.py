@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.catalog import CatalogRead, product_text, read_catalog
+from retrieval.catalog import EMBEDDED_FIELDS, CatalogRead, product_text, read_catalog, text_recipe
 from retrieval.errors import IndexMismatchError, IndexMissingError, RetrievalError, StoreUnavailableError
 from retrieval.index import Manifest, VectorIndex, check_manifest
 from retrieval.mapping import load_mapping
@@ -117,7 +117,7 @@ def ingest(settings: Settings, *, catalog_path: Path | None = None, mapping_path
     try:
         index, manifest = VectorIndex.load(folder)
         check_manifest(manifest, catalog=mapping.name, fingerprint=before, count=len(existing),
-                       model_id=encoder.model_id, dim=index.index.d)
+                       model_id=encoder.model_id, dim=index.index.d, text=text_recipe(settings.description_words))
     except (IndexMissingError, IndexMismatchError):
         report.reindexed = True
         build_index(settings, catalog=mapping.name, encoder=encoder, progress=progress)
@@ -126,8 +126,10 @@ def ingest(settings: Settings, *, catalog_path: Path | None = None, mapping_path
         ids = np.asarray(added_ids + [rid for rid, _ in changed], dtype=np.int64)
         index.remove(np.asarray(removed + [rid for rid, _ in changed], dtype=np.int64))
         if rows:
-            index.add(encoder.encode([product_text(r) for r in rows], progress=progress), ids)
-        _save(index, folder, engine=engine, catalog=mapping.name, model_id=encoder.model_id)
+            texts = [product_text(r, description_words=settings.description_words) for r in rows]
+            index.add(encoder.encode(texts, progress=progress), ids)
+        _save(index, folder, engine=engine, catalog=mapping.name, model_id=encoder.model_id,
+              text=text_recipe(settings.description_words))
     ensure_onnx(settings, encoder)
     report.seconds = time.perf_counter() - started
     return report
@@ -139,7 +141,7 @@ def build_index(settings: Settings, *, catalog: str, encoder: Encoder | None = N
     migrate(engine)
     with session_scope(engine) as session:
         rows = catalog_rows(session, catalog=catalog)
-        texts = [product_text({c: getattr(r, c) for c in ("title", "product_type", "colour", "gender", "usage")})
+        texts = [product_text({c: getattr(r, c) for c in EMBEDDED_FIELDS}, description_words=settings.description_words)
                  for r in rows]
         ids = np.asarray([r.row_id for r in rows], dtype=np.int64)
     if not rows:
@@ -147,16 +149,17 @@ def build_index(settings: Settings, *, catalog: str, encoder: Encoder | None = N
     encoder = encoder or load_encoder(settings)
     vectors = encoder.encode(texts, progress=progress)
     index = VectorIndex.build(vectors, ids)
-    _save(index, index_dir(settings, catalog), engine=engine, catalog=catalog, model_id=encoder.model_id)
+    _save(index, index_dir(settings, catalog), engine=engine, catalog=catalog, model_id=encoder.model_id,
+          text=text_recipe(settings.description_words))
     ensure_onnx(settings, encoder)
     return len(rows)
 
 
-def _save(index: VectorIndex, folder: Path, *, engine: object, catalog: str, model_id: str) -> None:
+def _save(index: VectorIndex, folder: Path, *, engine: object, catalog: str, model_id: str, text: str) -> None:
     with session_scope(engine) as session:  # type: ignore[arg-type]
         fingerprint, count = catalog_fingerprint(session, catalog=catalog)
     index.save(folder, Manifest(catalog=catalog, fingerprint=fingerprint, count=count, dim=index.index.d,
-                                model_id=model_id, kind=index.kind))
+                                model_id=model_id, kind=index.kind, text=text))
 
 
 def ensure_onnx(settings: Settings, encoder: Encoder) -> Path:

@@ -7,6 +7,7 @@ database, and a query encoder is loaded. Searches never touch SQL.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ class Retriever:
     """Search, similarity and lookup over one catalog; safe to share across threads for reads."""
 
     def __init__(self, snapshot: Snapshot, index: VectorIndex, query_encoder: Any, *, alpha: float = 0.5,
-                 boost: float = 0.1, method: str = "blend") -> None:
+                 boost: float = 0.1, method: str = "blend", description_weight: float = 0.0) -> None:
         self.snapshot = snapshot
         self.index = index
         self.query_encoder = query_encoder
@@ -41,11 +42,19 @@ class Retriever:
         texts = [snapshot.lexical_text(p) for p in products]
         self.table = AttributeTable.from_products(snapshot.row_ids, products, texts=texts)
         self.bm25 = BM25(texts)
+        # Descriptions are a field of their own (BM25F-style): long text must not dilute the title's term
+        # weights, and a word found only there counts ``description_weight`` of one in the title.
+        descriptions = [p.description or "" for p in products]
+        self.description_weight = description_weight if any(descriptions) else 0.0
+        self.description_bm25 = BM25(descriptions) if self.description_weight > 0 else None
         values = {spec.name: [v for p in products for v in spec.values_of(p)] for spec in catalog_backed()}
         self.vocabulary = Vocabulary(values, embed=lambda texts: np.stack([query_encoder.encode_query(t) for t in texts]))
         self.boosted = tuple(spec for spec in catalog_backed() if spec.boost)
+        currencies = Counter(p.currency for p in products if p.currency)
+        self.currency: str | None = currencies.most_common(1)[0][0] if currencies else None
+        """The catalog's currency (its most common one): budgets are said in it ("under SAR 500")."""
         # The catalog's own words, so that a misspelt query word still finds them ("snekers" -> "sneaker").
-        self.speller = SpellingCorrector({term: int(self.bm25.document_frequency[i]) for term, i in self.bm25.vocab.items()})
+        self.speller = SpellingCorrector(self._keyword_counts())
 
     @classmethod
     def open(cls, settings: Settings, *, catalog: str | None = None, query_encoder: Any = None) -> Retriever:
@@ -55,6 +64,7 @@ class Retriever:
         """
         import faiss
 
+        from retrieval.catalog import text_recipe
         from retrieval.encoder import model_id_of
         from retrieval.ingest import index_dir
         from retrieval.mapping import load_mapping
@@ -64,8 +74,9 @@ class Retriever:
         snapshot = load_snapshot(settings.resolved_database_url, catalog=name)
         index, manifest = VectorIndex.load(index_dir(settings, name))
         check_manifest(manifest, catalog=name, fingerprint=snapshot.fingerprint, count=len(snapshot.products),
-                       model_id=model_id_of(settings.encoder_dir), dim=index.index.d)
-        return cls(snapshot, index, query_encoder or load_query_encoder(settings), alpha=settings.fusion_alpha, boost=settings.attribute_boost)
+                       model_id=model_id_of(settings.encoder_dir), dim=index.index.d, text=text_recipe(settings.description_words))
+        return cls(snapshot, index, query_encoder or load_query_encoder(settings), alpha=settings.fusion_alpha,
+                   boost=settings.attribute_boost, description_weight=settings.description_weight)
 
     # --- lookups -----------------------------------------------------------------------------
     def get(self, product_id: str) -> Product | None:
@@ -98,7 +109,7 @@ class Retriever:
         qvec = self.query_encoder.encode_query(query) if method != "lexical" else None
         if qvec is not None:
             candidates |= set(self._nearest(qvec, pool, mask)[1].tolist())
-        lexical = self.bm25.scores(self.lexical_query(query)) if method != "semantic" else None
+        lexical = self.keyword_scores(self.lexical_query(query)) if method != "semantic" else None
         if lexical is not None:
             masked = lexical if mask is None else np.where(mask, lexical, 0.0)
             top = np.argpartition(-masked, min(pool, len(masked) - 1))[:pool]
@@ -154,6 +165,13 @@ class Retriever:
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         return ranked[:top] if top is not None else ranked
 
+    def keyword_scores(self, query: str) -> np.ndarray:
+        """BM25 of every product: title and attributes, plus the weighted description field."""
+        scores = self.bm25.scores(query)
+        if self.description_bm25 is not None:
+            scores = scores + np.float32(self.description_weight) * self.description_bm25.scores(query)
+        return scores
+
     def lexical_query(self, query: str) -> str:
         """The query's words as the keyword index knows them: misspelt ones corrected, unknown ones kept."""
         return " ".join(self.known_word(token) or token for token in tokenize(query))
@@ -164,10 +182,22 @@ class Retriever:
         if not tokens:
             return None
         token = tokens[0]
-        if token in self.bm25.vocab:
+        if self._indexed(token):
             return token
         corrected = tokenize(self.speller.correct(token))
-        return corrected[0] if corrected and corrected[0] in self.bm25.vocab else None
+        return corrected[0] if corrected and self._indexed(corrected[0]) else None
+
+    def _indexed(self, token: str) -> bool:
+        return token in self.bm25.vocab or (self.description_bm25 is not None and token in self.description_bm25.vocab)
+
+    def _keyword_counts(self) -> dict[str, int]:
+        """Products per keyword-index term (both fields), the speller's vocabulary: a word used only in
+        descriptions ("foldable") is a catalog word too and must not be "corrected" into a title word."""
+        counts = {term: int(self.bm25.document_frequency[i]) for term, i in self.bm25.vocab.items()}
+        if self.description_bm25 is not None:
+            for term, i in self.description_bm25.vocab.items():
+                counts[term] = counts.get(term, 0) + int(self.description_bm25.document_frequency[i])
+        return counts
 
     # --- internals ---------------------------------------------------------------------------
     def _nearest(self, vector: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -212,6 +242,9 @@ class Retriever:
     def _matches(self, positions: np.ndarray, mentioned: dict[str, set[str]]) -> np.ndarray:
         count = np.zeros(len(positions))
         for name, values in mentioned.items():
+            if name in self.table.multi:  # a catalog listing several values per product ("Chairs|Stools")
+                count += self.table.having(name, list(values))[positions]
+                continue
             if name not in self.table.vocab:
                 continue
             vocab = self.table.vocab[name]

@@ -39,6 +39,19 @@ def fold(text: str) -> str:
     return "".join(folded)
 
 
+def close_spelling(key: str, choices: list[str]) -> str | None:
+    """The choice ``key`` is a misspelling of, or None.
+
+    A longer choice that holds ``key`` whole is another, narrower thing, not a typo: "furniture" is
+    85.7 % like "barfurniture" and must not mean bar furniture (a letter or two more, as in "tshirt"
+    for "shirt", still counts as spelling).
+    """
+    for choice, _, _ in process.extract(key, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=5):
+        if not (key in choice and len(choice) > len(key) + 2):
+            return str(choice)
+    return None
+
+
 @lru_cache(maxsize=4)
 def load_synonyms(path: Path = SYNONYMS_FILE) -> dict[str, dict[str, tuple[str, ...]]]:
     """The synonym table: attribute name -> folded customer word -> catalog values it may mean."""
@@ -108,9 +121,9 @@ class Vocabulary:
                 if found:
                     return list(dict.fromkeys(found))
             if source == "fuzzy":
-                close = process.extractOne(key, list(folded_values), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+                close = close_spelling(key, list(folded_values))
                 if close:
-                    return list(folded_values[close[0]])
+                    return list(folded_values[close])
                 if "table" in spec.synonyms:  # a close spelling of a customer word for values: "snekers" ~ "sneaker"
                     found = self._close_synonym(spec.name, key)
                     if found:
@@ -135,8 +148,8 @@ class Vocabulary:
         folded_values = self.folded.get(name, {})
         words = {word: [v for value in values for v in folded_values.get(fold(value), [])]
                  for word, values in self.synonyms.get(name, {}).items()}
-        close = process.extractOne(key, [w for w, found in words.items() if found], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-        return list(dict.fromkeys(words[close[0]])) if close else []
+        close = close_spelling(key, [w for w, found in words.items() if found])
+        return list(dict.fromkeys(words[close])) if close else []
 
     def _nearest(self, name: str, text: str) -> str | None:
         assert self.embed is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
 from pathlib import Path
 
 import httpx
@@ -61,7 +62,9 @@ def transcript(name: str, session: ChatSession) -> str:
 async def replay(url: str, out_dir: Path) -> None:
     async with httpx.AsyncClient(timeout=60.0) as client:
         for name, script in DEMOS.items():
-            session = ChatSession(client, url, sender=f"demo-{name}")
+            # A new customer every run: the same id would carry the reactions of earlier replays into the
+            # ranking (reactions re-rank later sessions), and the transcripts would drift run after run.
+            session = ChatSession(client, url, sender=f"demo-{name}-{uuid.uuid4().hex[:8]}")
             for text in script:
                 await session.say(text)
             (out_dir / f"{name}.md").write_text(transcript(name, session) + "\n")

@@ -61,10 +61,22 @@ class Settings(BaseSettings):
     attribute_boost: float = Field(
         0.1, ge=0.0, description="Score added per catalog attribute (type, colour, gender...) the query names and the item has."
     )
+    description_words: int = Field(
+        8, ge=0, description="Words of a product's description embedded after its title (0: title only); the index "
+        "records it, so changing it rebuilds the index (chosen in benchmarks/catalogs_benchmark.py)."
+    )
+    description_weight: float = Field(
+        1.5, ge=0.0, description="Weight of a keyword match in the description against one in the title and attributes "
+        "(0: descriptions are not searched by keyword; chosen in benchmarks/catalogs_benchmark.py)."
+    )
     action_port: int = Field(5055, description="Port of the action server.")
     rasa_port: int = Field(5005, description="Port of the Rasa server.")
     rasa_url: str = Field("", description="Base URL of the Rasa server; http://127.0.0.1:<rasa_port> when empty.")
     page_size: int = Field(5, ge=1, le=20, description="Products shown per result page.")
+    catalog_refresh_seconds: float = Field(
+        2.0, ge=0.0, description="How often a running action server looks for a re-ingested catalog (the index manifest on "
+        "disk) and swaps it in without a restart; 0 disables (the catalog then changes only on restart)."
+    )
     tracker_url: str = Field("", description="SQLAlchemy URL of Rasa's tracker store; SQLite var_dir/tracker.db when empty.")
     feedback_rerank: bool = Field(True, description="Re-rank results with stored reactions (off = record only).")
     feedback_retention_days: int = Field(365, ge=1, description="Reactions older than this are ignored and purged.")

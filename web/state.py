@@ -7,6 +7,7 @@ routes all import it and none of them imports another in a circle.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
@@ -36,6 +37,13 @@ class AppState:
     templates: Jinja2Templates
     # Rate limits per customer and per address (in Redis when the web app runs as several replicas).
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(MemoryCounters()))
+
+    @cached_property
+    def catalog_name(self) -> str:
+        """The catalog the store shows (its mapping's name): one database may hold several."""
+        from retrieval.mapping import load_mapping
+
+        return load_mapping(self.settings.catalog_mapping).name
 
 
 class LoginRequiredError(Exception):

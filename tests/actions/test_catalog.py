@@ -201,3 +201,22 @@ def test_capabilities_are_explained_with_the_catalog(conversation: Conversation,
     assert answer.startswith("I can find products in this shop for you.")
     assert all(name.lower() in answer for name, _ in departments(rows))
     assert buttons(result) and not cards(result)
+
+
+# --- the greeting ----------------------------------------------------------------------------------
+
+def test_the_greeting_suggests_searches_from_this_catalog_that_find_what_they_say(conversation: Conversation,
+                                                                                 rows: list[dict[str, str]]) -> None:
+    result = conversation.run("action_greet", "hi", "greet")
+    common = ranked(Counter(r["product_type"] for r in rows))[0][0]
+    offered = buttons(result)
+    assert len(offered) == 3 and common.lower() in texts(result).lower(), texts(result)
+    for button in offered:
+        wanted = dict((x["entity"], x["value"]) for x in search_entities(button))
+        shown = cards(conversation.run("action_search_products", button["payload"], "search_product", search_entities(button)))
+        assert shown, button
+        assert {c["product_type"] for c in shown} == {wanted["product_type"]}, (button, shown)
+        if "price_max" in wanted:
+            assert all(c["price"] <= float(wanted["price_max"]) for c in shown), button
+        if "color" in wanted:
+            assert {c["colour"] for c in shown} == {wanted["color"]}, button

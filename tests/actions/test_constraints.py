@@ -306,3 +306,9 @@ def test_a_phrase_says_the_constraints_as_a_person_would() -> None:
     assert men.phrase(only=["gender"]) == "Tops for Men"
     assert men.phrase(kinds=["Shirts", "Tshirts"]) == "Blue Shirts and Tshirts for Men under $20"
     assert Constraints(unwanted={"brand": ["Nike"]}).phrase() == "products other than Nike"
+
+
+def test_budgets_are_said_in_the_catalog_currency() -> None:
+    assert Constraints(price_max=500).price_text("SAR") == "under SAR 500"
+    assert Constraints(price_min=20, price_max=80).describe("USD") == "$20–$80"
+    assert Constraints(price_min=1500).price_text("INR") == "over INR 1,500"

@@ -152,9 +152,11 @@ def test_search_and_stats_follow_the_mapping(tmp_path: Path, capsys: pytest.Capt
 
     assert main(["stats", "--mapping", str(mine)]) == 0
     out = capsys.readouterr().out
-    assert "1 catalog(s) in sqlite" in out and "  mine: 26 products, index flat with 26 vectors  <- mine.yml" in out
+    assert "1 catalog(s) in sqlite" in out and "  mine: 26 products, index flat with 26 vectors  <- selected" in out
     assert main(["stats"]) == 0
-    assert "Catalog 'demo' (" in capsys.readouterr().out
+    assert "Catalog 'demo' has no products" in capsys.readouterr().out
+    assert main(["search", "black running shoes", "-k", "1", "--catalog", "mine"]) == 0  # by its name in the database
+    assert "[1001] Nike Men Black Running Sports Shoes" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("csv", "message"), [
@@ -168,3 +170,24 @@ def test_bad_csv_options_fail_at_load_time(tmp_path: Path, csv: str, message: st
     _, mapping = _files(tmp_path, GOOD_ROWS, csv=csv + "\n")
     with pytest.raises(MappingError, match=message):
         load_mapping(mapping)
+
+
+def test_coverage_counts_non_empty_values_of_every_spec_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = tmp_path / "shop.csv"
+    catalog.write_text(
+        "sku,name,class,features,width\n"
+        'A1,Lounge Chair,Accent Chairs|Teen Lounge Furniture,"color : white|material : oak",90\n'
+        'A2,Desk,Desks,"material = pine",19 inch\n'
+        "A3,Lamp,,color: ,\n"
+        'A4,Stool,Stools | ,"color: black; material: ",45.5\n', encoding="utf-8")
+    mapping = tmp_path / "shop.yml"
+    mapping.write_text("name: mine\nfields:\n  id: sku\n  title: name\n  product_type: {column: class, split: \"|\"}\n"
+                       "  colour: {column: features, key: color}\nattributes:\n  material: {column: features, key: material}\n"
+                       "  width: {column: width, unit: cm}\n  size: {column: dims, key: size}\n", encoding="utf-8")
+    code, out = _check(catalog, mapping, capsys)
+    assert code == 2 and "error: Unknown columns ['dims'] (used by attribute size)" in out  # the rest still previewed
+    assert "[A1] Lounge Chair | type Accent Chairs, Teen Lounge Furniture | colour white" in out
+    assert "product_type                75.0%  (25.0% with several values)" in out
+    assert "colour                      50.0%\n" in out  # "color: " (empty) is no value
+    assert "attribute material          50.0%" in out and "attribute width             75.0%" in out
+    assert "warning: Units: 1 of 3 sampled values of attribute width are not numbers and are kept as written, e.g. '19 inch'." in out

@@ -96,3 +96,11 @@ def test_a_category_path_holds_and_names_every_level() -> None:
     assert vocab.canonical_values("category", "bags") == ["Accessories > Bags"]
     assert vocab.canonical_values("category", "topwear") == ["Apparel > Topwear"]
     assert vocab.canonical_values("category", "Accessories") == ["Accessories"]
+
+
+def test_a_longer_value_holding_the_word_whole_is_not_a_misspelling() -> None:
+    from retrieval.vocabulary import close_spelling
+
+    assert close_spelling("furniture", ["barfurniture", "outdoorfurniture"]) is None
+    assert close_spelling("addidas", ["adidas", "puma"]) == "adidas"
+    assert close_spelling("furniture", ["barfurniture", "furnitures"]) == "furnitures"

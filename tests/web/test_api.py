@@ -313,3 +313,39 @@ def test_rasa_is_internal_and_takes_its_token_from_the_environment(web_app: WebA
     for server in assistant_stack.servers:
         command = Path(f"/proc/{server.process.pid}/cmdline").read_bytes()
         assert settings.resolved_rasa_token.encode() not in command, f"{server.name} shows Rasa's token on its command line"
+
+
+def test_the_store_page_shows_the_configured_catalog_only(web_app: WebApp, customer: httpx.Client) -> None:
+    import csv
+    from collections import Counter
+
+    from retrieval.ingest import ingest
+    from retrieval.presentation import format_price
+
+    settings = web_app.settings
+    with settings.catalog_path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    kinds = Counter(r["product_type"] for r in rows).most_common()
+    other = settings.var_dir / "other.yml"  # a second catalog in the same database must not reach this store
+    other.write_text(settings.catalog_mapping.read_text(encoding="utf-8").replace("name: demo", "name: other"), encoding="utf-8")
+    other_csv = settings.var_dir / "other.csv"
+    other_csv.write_text("id,title,master_category,sub_category,product_type,colour,gender,brand,price,currency,season,usage,sizes,year\n"
+                         + "".join(f"o{i},Teak Garden Bench {i},Home,Furniture,Garden Benches,Brown,Unisex,Teakco,499,USD,,,,2020\n" for i in range(60)),
+                         encoding="utf-8")
+    ingest(settings, catalog_path=other_csv, mapping_path=other)
+    try:
+        page = customer.get("/").text
+    finally:  # the other tests see the one catalog again
+        from sqlalchemy import delete
+
+        from retrieval.models import ProductRow
+        from retrieval.store import make_engine, session_scope
+
+        with session_scope(make_engine(settings.resolved_database_url)) as session:
+            session.execute(delete(ProductRow).where(ProductRow.catalog == "other"))
+    assert "Garden Bench" not in page and "Garden Benches" not in page
+    shelves = [h.split("<small>")[0].split(">")[-1].strip() for h in page.split('<h2 id="shelf-')[1:]]
+    assert shelves[:3] == [name for name, _ in kinds[:3]], shelves
+    assert f"{kinds[0][0].lower()}" in page.split('class="hero"')[1].split("</section>")[0].lower()
+    first = next(r for r in rows if r["product_type"] == kinds[0][0])
+    assert format_price(type("Row", (), {"price": float(first["price"]), "currency": first["currency"]})()) in page

@@ -221,3 +221,17 @@ def test_a_lost_answer_is_fetched_again_with_the_same_message_id(browser, web_ap
     say(page, "/thank")  # a new message gets a new id
     expect(page.locator(".sw-customer")).to_have_count(2)
     page.context.close()
+
+
+def test_the_store_shows_this_catalog_and_a_broken_image_becomes_its_placeholder(browser, web_app: WebApp) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(browser, web_app)
+    html = page.request.get(web_app.url + "/").text()
+    broken = '<li class="item" id="broken"><img src="/no-such-image.jpg" alt="Broken" data-initial="Q"><h3>Broken</h3></li>'
+    page.route(web_app.url + "/", lambda route: route.fulfill(status=200, content_type="text/html",
+                                                              body=html.replace('<ul class="grid">', '<ul class="grid">' + broken, 1)))
+    page.goto("/")
+    expect(page.locator("#broken .ph")).to_have_text("Q")
+    assert page.locator("#broken img").count() == 0
+    expect(page.locator(".shelf h2").first).to_be_visible()
+    assert "$" in page.locator(".item .price").first.inner_text()
+    page.context.close()

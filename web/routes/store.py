@@ -11,7 +11,9 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from retrieval.attributes import attribute
 from retrieval.models import ProductRow
+from retrieval.presentation import example_requests, format_price, kind_of, shelf_name
 from shop.messages import TROUBLE_MESSAGE
 from web.deps import DbDep, StateDep
 from web.state import WEB_DIR
@@ -20,31 +22,62 @@ router = APIRouter(tags=["store"])
 STATIC = WEB_DIR / "static"
 # widget.js holds this placeholder where the shop's one "having trouble" text goes (shop/messages.py).
 TROUBLE_PLACEHOLDER = '"__TROUBLE_MESSAGE__"'
+COLOUR = attribute("colour")
 
 
-def featured(db: DbDep, *, categories: int = 6, per_category: int = 4) -> list[dict[str, Any]]:
-    """The biggest product types of the store, with a few products each (empty before ingestion)."""
+def featured(db: DbDep, catalog: str, *, categories: int = 6, per_category: int = 4) -> list[dict[str, Any]]:
+    """The biggest kinds of product of the shop's catalog (its types, else its categories), a few products each.
+
+    Empty before ingestion. Only the configured catalog: a database may hold several (``python -m retrieval stats``).
+    """
     try:
+        in_catalog = ProductRow.catalog == catalog
+        column = ProductRow.product_type
+        if db.scalar(select(func.count()).where(in_catalog, column.is_not(None))) == 0:
+            column = ProductRow.category  # e.g. Flipkart: a category tree and no product type
         top = db.execute(
-            select(ProductRow.product_type, func.count())
-            .where(ProductRow.product_type.is_not(None))
-            .group_by(ProductRow.product_type)
-            .order_by(func.count().desc())
-            .limit(categories)
+            select(column, func.count()).where(in_catalog, column.is_not(None))
+            .group_by(column).order_by(func.count().desc(), column).limit(categories)
         ).all()
         shelves = []
-        for product_type, count in top:
-            rows = db.scalars(select(ProductRow).where(ProductRow.product_type == product_type).order_by(ProductRow.row_id).limit(per_category)).all()
-            shelves.append({"name": product_type, "count": count, "products": rows})
+        for value, count in top:
+            rows = db.scalars(select(ProductRow).where(in_catalog, column == value).order_by(ProductRow.row_id).limit(per_category)).all()
+            shelves.append({"name": shelf_name("category" if column is ProductRow.category else "product_type", str(value)),
+                            "count": count, "products": [shelf_item(row) for row in rows]})
         return shelves
     except SQLAlchemyError:  # no catalog ingested yet: the page still works, with the widget only
         db.rollback()
         return []
 
 
+def shelf_item(row: ProductRow) -> dict[str, Any]:
+    """What a store card shows of one product (the template escapes every value)."""
+    return {"title": row.title, "image_url": row.image_url, "initial": (kind_of(row) or row.title)[:1].upper(),
+            "details": " · ".join(v for v in (COLOUR.display(row), row.gender) if v), "price": format_price(row)}
+
+
+_examples: dict[tuple[str, int, int], list[str]] = {}
+
+
+def store_examples(db: DbDep, catalog: str) -> list[str]:
+    """The catalog's example requests (``retrieval.presentation``), recomputed only when the catalog changes."""
+    try:
+        count, newest = db.execute(select(func.count(), func.max(ProductRow.row_id)).where(ProductRow.catalog == catalog)).one()
+        key = (catalog, int(count or 0), int(newest or 0))
+        if key not in _examples:
+            rows = db.scalars(select(ProductRow).where(ProductRow.catalog == catalog)).all()
+            _examples.clear()
+            _examples[key] = [example.text for example in example_requests(rows)]
+        return _examples[key]
+    except SQLAlchemyError:
+        db.rollback()
+        return []
+
+
 @router.get("/", response_class=HTMLResponse)
 def store_page(request: Request, state: StateDep, db: DbDep) -> HTMLResponse:
-    return state.templates.TemplateResponse(request, "store.html", {"shelves": featured(db)})
+    catalog = state.catalog_name
+    return state.templates.TemplateResponse(request, "store.html", {"shelves": featured(db, catalog), "examples": store_examples(db, catalog)})
 
 
 @lru_cache(maxsize=1)
@@ -64,6 +97,11 @@ def widget_js() -> Response:
 @router.get("/widget.css", include_in_schema=False)
 def widget_css() -> FileResponse:
     return FileResponse(STATIC / "widget.css", media_type="text/css", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/store.js", include_in_schema=False)
+def store_js() -> FileResponse:
+    return FileResponse(STATIC / "store.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/console/static/{name}", include_in_schema=False)

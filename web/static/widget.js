@@ -187,16 +187,20 @@
     var open = button("sw-card-open", null, "Tell me more about " + title, function () {
       sendMessage(payload("select_item", card.id), "Tell me more about " + title);
     });
+    var initial = String(card.product_type || title).trim().charAt(0).toUpperCase() || "?";
+    var ph = el("span", "sw-card-ph", initial);
+    ph.setAttribute("aria-hidden", "true");
     if (card.image_url) {
+      // A catalog's image links break (moved, offline): the card then shows the placeholder instead.
       var img = el("img", "sw-card-img");
-      img.src = String(card.image_url);
       img.alt = title;
       img.loading = "lazy";
+      img.addEventListener("error", function () {
+        if (img.parentNode) img.parentNode.replaceChild(ph, img);
+      });
+      img.src = String(card.image_url);
       open.appendChild(img);
     } else {
-      var initial = String(card.product_type || title).trim().charAt(0).toUpperCase() || "?";
-      var ph = el("span", "sw-card-ph", initial);
-      ph.setAttribute("aria-hidden", "true");
       open.appendChild(ph);
     }
     open.appendChild(el("span", "sw-card-title", title));
