@@ -47,8 +47,9 @@ def search_page(services: Services, state: SearchState, context: CustomerContext
 def similar_filters(state: SearchState, anchor: Product) -> Filters:
     """The customer's constraints, with the anchor's own kind of product."""
     filters = state.constraints.to_filters()
-    if anchor.product_type:
-        filters.include["product_type"] = [anchor.product_type]
+    kinds = list(PRODUCT_TYPE.values_of(anchor))  # a product listed under several types is like products of any of them
+    if kinds:
+        filters.include[PRODUCT_TYPE.name] = kinds
     return filters
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from retrieval.attributes import attribute
 from retrieval.errors import CatalogNotFoundError, EmptyCatalogError, MappingError
-from retrieval.mapping import Mapping, RowError
+from retrieval.mapping import SPLIT_FIELDS, Mapping, RowError
 from retrieval.store import content_hash
 
 
@@ -20,6 +20,8 @@ class CatalogRead:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     rows: int = 0
+    merged: int = 0
+    """Rows that repeated a product under another type or category, merged into it (see ``merge_listings``)."""
 
     def skipped_summary(self, limit: int = 10) -> str:
         """"line 7: empty title; line 9: ..." for the first ``limit`` skipped rows."""
@@ -64,7 +66,11 @@ def read_catalog(path: Path, mapping: Mapping, *, limit: int | None = None) -> C
                     continue
                 pid = record["product_id"]
                 if pid in result.records:
-                    result.skipped.append((start, f"duplicate id {pid!r} (first on line {first_line[pid]})"))
+                    if merge_listings(result.records[pid], record):
+                        result.merged += 1
+                        result.records[pid]["content_hash"] = content_hash(result.records[pid])
+                    else:
+                        result.skipped.append((start, f"duplicate id {pid!r} (first on line {first_line[pid]})"))
                     continue
                 record["content_hash"] = content_hash(record)
                 result.records[pid], first_line[pid] = record, start
@@ -81,6 +87,24 @@ def read_catalog(path: Path, mapping: Mapping, *, limit: int | None = None) -> C
 
 
 EMBEDDED_FIELDS = ("title", "product_type", "colour", "gender", "usage", "description")
+
+
+def merge_listings(kept: dict[str, Any], repeat: dict[str, Any]) -> bool:
+    """Merge a row that lists the same product again under another type, category or colour; False when it differs otherwise.
+
+    Why: shops export a product once per place it is sold from (IKEA lists an armchair under
+    "Chairs" and again under "Sofas & armchairs"); keeping only the first row would hide it from
+    the second. The multi-valued fields gain the repeat's values; any other difference is a real
+    conflict, and the row is skipped and reported.
+    """
+    listed = set(SPLIT_FIELDS)
+    if any(kept.get(k) != repeat.get(k) for k in kept.keys() | repeat.keys() if k not in listed and k != "content_hash"):
+        return False
+    for name in listed:
+        separator = SPLIT_FIELDS[name]
+        values = [v for text in (kept.get(name), repeat.get(name)) if text for v in str(text).split(separator)]
+        kept[name] = separator.join(dict.fromkeys(v.strip() for v in values if v.strip())) or None
+    return True
 
 
 def product_text(record: dict[str, Any], *, description_words: int = 0) -> str:

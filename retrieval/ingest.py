@@ -61,6 +61,8 @@ class IngestReport:
         line = (f"{self.catalog}: {self.ingested} items ingested ({self.added} added, {self.changed} changed, "
                 f"{self.removed} removed, {self.unchanged} unchanged), {len(self.skipped)} skipped, {mode}, "
                 f"{self.seconds:.1f} s")
+        if self.read is not None and self.read.merged:
+            line += f"\n  {self.read.merged} rows listed a product again under another type or category: merged into it"
         if self.skipped and self.read is not None:
             line += f"\n  skipped: {self.read.skipped_summary()}"
         return line

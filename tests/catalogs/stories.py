@@ -196,7 +196,12 @@ def _like(spec: dict[str, Any], shown: list[dict[str, Any]], before: list[dict[s
         return [f"no product at position {position} was shown before"]
     if not shown:
         return [f"no products like {_describe(anchor, name)} were shown"]
-    return [f"{_describe(p, name)} is not like {_describe(anchor, name)}" for p in shown if _field(p, name) != _field(anchor, name)]
+    wanted = _listed(_field(anchor, name))  # a product listed under several types or categories shares any of them
+    return [f"{_describe(p, name)} is not like {_describe(anchor, name)}" for p in shown if not _listed(_field(p, name)) & wanted]
+
+
+def _listed(value: str) -> set[str]:
+    return {part.strip() for part in value.split("|") if part.strip()}
 
 
 def all_stories(names: Iterable[str]) -> list[Story]:

@@ -91,3 +91,16 @@ def test_wrong_encoding_is_reported(tmp_path: Path) -> None:
     catalog.write_bytes(f"{header}\n1,Caf\xe9 Men Shirt,Men,A,B,Shirts,Red,Summer,2012,Casual,X,1.0,USD,M\n".encode("latin-1"))
     with pytest.raises(MappingError, match="csv.encoding"):
         read_catalog(catalog, load_mapping(DEMO_MAPPING))
+
+
+def test_a_product_listed_again_under_another_category_is_merged_not_dropped(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yml"
+    mapping.write_text("name: m\ncsv: {delimiter: \";\"}\nfields: {id: sku, title: name, product_type: kind, category: [kind], price: price}\n",
+                       encoding="utf-8")
+    catalog = tmp_path / "c.csv"
+    catalog.write_text("sku;name;kind;price\n1;PELLO;Chairs;195\n2;FRIHETEN;Beds;1995\n1;PELLO;Sofas & armchairs;195\n"
+                       "2;FRIHETEN;Beds;1995\n1;PELLO;Chairs;199\n", encoding="utf-8")
+    read = read_catalog(catalog, load_mapping(mapping))
+    assert read.records["1"]["product_type"] == "Chairs|Sofas & armchairs" and read.records["1"]["category"] == "Chairs|Sofas & armchairs"
+    assert read.records["2"]["product_type"] == "Beds" and read.merged == 2
+    assert read.skipped == [(6, "duplicate id '1' (first on line 2)")]  # same product, another price: a conflict
