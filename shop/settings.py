@@ -62,11 +62,11 @@ class Settings(BaseSettings):
         0.1, ge=0.0, description="Score added per catalog attribute (type, colour, gender...) the query names and the item has."
     )
     description_words: int = Field(
-        8, ge=0, description="Words of a product's description embedded after its title (0: title only); the index "
+        16, ge=0, description="Words of a product's description embedded after its title (0: title only); the index "
         "records it, so changing it rebuilds the index (chosen in benchmarks/catalogs_benchmark.py)."
     )
     description_weight: float = Field(
-        1.5, ge=0.0, description="Weight of a keyword match in the description against one in the title and attributes "
+        2.0, ge=0.0, description="Weight of a keyword match in the description against one in the title and attributes "
         "(0: descriptions are not searched by keyword; chosen in benchmarks/catalogs_benchmark.py)."
     )
     action_port: int = Field(5055, description="Port of the action server.")
