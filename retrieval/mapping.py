@@ -339,7 +339,7 @@ def parse_pairs(text: str | None, *, pairs: str | None = None, sep: str | None =
     if not text:
         return {}
     if "=>" in text and _HASH_PAIR.search(text):
-        items = [(_ESCAPED.sub(r"\1", m["key"] or ""), _ESCAPED.sub(r"\1", m["value"])) for m in _HASH_PAIR.finditer(text)]
+        items = [(_ESCAPED.sub(r"\1", key), _ESCAPED.sub(r"\1", value)) for key, value in hash_items(text)]
     else:
         items = [pair for part in (text.split(pairs) if pairs else _PAIRS.split(text)) if (pair := _split_pair(part, sep))]
     result: dict[str, str] = {}
@@ -348,6 +348,12 @@ def parse_pairs(text: str | None, *, pairs: str | None = None, sep: str | None =
         if name and text_value:
             result.setdefault(name, text_value)
     return result
+
+
+def hash_items(text: str) -> list[tuple[str, str]]:
+    """The (key, value) items of a Flipkart-style ``{"key"=>"Color", "value"=>"Blue"}`` list as written (escapes
+    kept; "" for an item without a key), in order."""
+    return [(m["key"] or "", m["value"]) for m in _HASH_PAIR.finditer(text or "")]
 
 
 def _split_pair(part: str, sep: str | None) -> tuple[str, str] | None:

@@ -30,10 +30,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from retrieval.mapping import hash_items
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -43,7 +44,6 @@ TREE_SEPARATOR = " >> "
 FLIPKART_COLUMNS = ("uniq_id", "product_name", "brand", "discounted_price", "retail_price", "product_rating",
                     "category_tree", "description", "specifications")
 FLIPKART_JOINED = "flipkart_joined.csv"
-_SPEC = re.compile(r'\{(?:"key"=>"(?P<key>(?:[^"\\]|\\.)*)",\s*)?"value"=>"(?P<value>(?:[^"\\]|\\.)*)"\}')
 
 
 def tree_levels(raw: str) -> list[str]:
@@ -79,8 +79,8 @@ def clean_tree(levels: list[str], product_name: str, brand: str = "") -> list[st
 def specifications(raw: str) -> str:
     """``{"product_specification"=>[{"key"=>"Fabric", "value"=>"Cotton"}, ...]}`` as "Fabric: Cotton; ..."."""
     pairs = []
-    for match in _SPEC.finditer(raw or ""):
-        key, value = (match.group("key") or "").strip(), match.group("value").strip()
+    for raw_key, raw_value in hash_items(raw):
+        key, value = raw_key.strip(), raw_value.strip()
         if value:
             pairs.append(f"{key}: {value}" if key else value)
     return "; ".join(pairs)
