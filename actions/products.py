@@ -96,10 +96,18 @@ def ask_which(dispatcher: CollectingDispatcher, tracker: Tracker, state: SearchS
     return []
 
 
+REGISTERED_KEYS = {spec.field.removeprefix("attributes.") for spec in DETAIL_ATTRIBUTES if spec.field and spec.field.startswith("attributes.")}
+LONGEST_FREE_FACT = 80
+"""A free attribute longer than this (a specification list, a blurb) is left to the description, not read out."""
+
+
 def describe_product(product: Product) -> str:
-    """The product's title, price and every registered attribute it has, in one paragraph."""
+    """The product's title, price, every registered attribute it has, then the catalog's own short facts
+    (IKEA's width and designer: a customer asks "how big is it?")."""
     facts = [f"{product.title} — {format_price(product)}."]
     facts += [f"{spec.title}: {spec.display(product)}." for spec in DETAIL_ATTRIBUTES if spec.display(product)]
+    facts += [f"{key.replace('_', ' ').capitalize()}: {value}." for key, value in (product.attributes or {}).items()
+              if key not in REGISTERED_KEYS and isinstance(value, (str, int, float)) and 0 < len(str(value)) <= LONGEST_FREE_FACT]
     return " ".join(facts)
 
 

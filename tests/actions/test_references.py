@@ -151,3 +151,15 @@ def test_a_comparison_resolves_each_description_on_its_own() -> None:
     assert ids(resolve(SHIRTS, None, tagged, "compare the nike one and the puma one", wanted=2).products) == ["b", "c"]
     ambiguous = resolve(SHIRTS, None, [], "compare the nike one and the blue one", wanted=2)
     assert ambiguous.products == [] and ids(ambiguous.candidates) == ["a", "c"] and ambiguous.problem == "Several blue ones are on screen."
+
+
+def test_details_read_out_the_catalogs_own_short_facts_but_not_long_ones() -> None:
+    from actions.products import describe_product
+    from retrieval.types import Product
+
+    chair = Product(id="1", title="PELLO", product_type="Chairs", price=195.0, currency="SAR",
+                    attributes={"width_cm": "67 cm", "designer": "Holmby", "specifications": "x" * 200, "empty": ""})
+    text = describe_product(chair)
+    assert "PELLO — SAR 195.00." in text and "Type: Chairs." in text
+    assert "Width cm: 67 cm." in text and "Designer: Holmby." in text
+    assert "xxxx" not in text and "Empty" not in text
