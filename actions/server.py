@@ -21,6 +21,7 @@ from sanic import Sanic
 
 from shop.logging_setup import configure_logging
 from shop.settings import get_settings
+from shop.turn_profile import profile_path as turn_profile_path
 
 logger = logging.getLogger("actions.server")
 
@@ -45,6 +46,10 @@ def create_app(cors_origins: str = "*") -> Sanic:
     executor = ActionExecutor()
     executor.register_package("actions")
     app = create_app_for_serve(executor, cors_origins=cors_origins, endpoints="")
+    if turn_profile_path() is not None:  # only for benchmarks/turn_cost.py
+        from actions.turn_profile import install
+
+        install(app)
 
     @app.before_server_start
     async def _load_services(_app: Sanic) -> None:

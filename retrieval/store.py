@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, select, update
+from sqlalchemy import Engine, create_engine, delete, event, select, update
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +20,18 @@ CONTENT_FIELDS = (
     "product_id", "title", "product_type", "category", "colour", "gender", "brand", "price",
     "currency", "season", "usage", "sizes", "description", "attributes", "image_url",
 )
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """Write-ahead log: a commit appends to the log instead of syncing the file and a rollback journal
+    (the cost of each feedback row), and readers in other processes (web app, ingestion) never
+    block the writer. ``synchronous=NORMAL`` keeps every commit across a crash of any process;
+    only a power cut can lose the last ones. Writers wait up to 5 s for each other's locks."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
 
 
 def make_engine(url: str) -> Engine:
@@ -34,7 +46,10 @@ def make_engine(url: str) -> Engine:
                 "Set SHOP_VAR_DIR or SHOP_DATABASE_URL to a writable location."
             ) from exc
     if url.startswith("sqlite"):
-        return create_engine(url, future=True)
+        engine = create_engine(url, future=True)
+        if url != "sqlite:///:memory:":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
     # A server database may restart under us: test pooled connections before use instead of failing a request.
     return create_engine(url, future=True, pool_pre_ping=True)
 

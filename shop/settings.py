@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     )
     action_port: int = Field(5055, description="Port of the action server.")
     rasa_port: int = Field(5005, description="Port of the Rasa server.")
+    rasa_workers: int = Field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)), ge=1, le=16, description=(
+        "Embedded mode: Rasa worker processes sharing the port, their locks in var_dir/locks.db. One per core "
+        "(benchmarks/turn_cost.py), two at most by default: each holds its own model, about 1 GB."))
     rasa_url: str = Field("", description="Base URL of the Rasa server; http://127.0.0.1:<rasa_port> when empty.")
     page_size: int = Field(5, ge=1, le=20, description="Products shown per result page.")
     catalog_refresh_seconds: float = Field(

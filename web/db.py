@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.db import migrate as migrate_handoffs
@@ -18,13 +17,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def open_engine(url: str) -> Engine:
     """Create the engine and bring the console and handoff tables up to date."""
-    engine = make_engine(url)
-    if engine.dialect.name == "sqlite":
-        # Rasa-independent writes from several requests: wait for locks instead of failing at once.
-        @event.listens_for(engine, "connect")
-        def _busy_timeout(connection: Any, _record: Any) -> None:
-            connection.execute("PRAGMA busy_timeout = 5000")
-
+    engine = make_engine(url)  # SQLite: write-ahead log and a busy timeout (retrieval/store.py)
     migrate(engine)
     migrate_handoffs(engine)
     return engine

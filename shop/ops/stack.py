@@ -68,6 +68,7 @@ def base_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
         "SHOP_HANDOFF_TIMEOUT_SECONDS": str(settings.handoff_timeout_seconds),
         "SHOP_ACTION_URL": f"http://127.0.0.1:{settings.action_port}/webhook",
         "SHOP_TRACKER_DB": str(settings.var_dir / "tracker.db"),
+        "SHOP_LOCK_DB": str(settings.var_dir / "locks.db"),
         "SHOP_RASA_TOKEN": settings.resolved_rasa_token,  # read by bot.serve and the credentials file, never argv
         "SHOP_RASA_TIMEOUT": str(settings.rasa_timeout),
         "SHOP_REDIS_URL": settings.redis_url,
@@ -127,7 +128,7 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def _spawn(
+def spawn(
     name: str, command: list[str], env: dict[str, str], log_path: Path, health_url: str, ready_check: str = "",
     health_params: dict[str, str] | None = None,
 ) -> Server:
@@ -141,7 +142,7 @@ def _spawn(
 def start_action_server(settings: Settings, env: dict[str, str]) -> Server:
     if port_in_use(settings.action_port):
         raise StackError(f"{held_message(settings.action_port, 'action server')}; or set SHOP_ACTION_PORT")
-    return _spawn(
+    return spawn(
         "action server",
         [str(ML_PYTHON), "-m", "actions.server", "--port", str(settings.action_port)],
         env,
@@ -174,7 +175,9 @@ def start_rasa(settings: Settings, env: dict[str, str], model: Path, endpoints: 
         raise StackError(f"no trained model at {model}; run `make train` first")
     command = rasa_run_command(model, settings.rasa_port, endpoints or REPO_ROOT / "bot" / "endpoints.yml",
                                REPO_ROOT / "bot" / "credentials.yml", cors=web_origins(settings))
-    return _spawn("Rasa server", command, env, settings.var_dir / "logs" / "rasa.log",
+    # Several workers on one port, conversations locked across them (bot/sqlite_lock_store.py).
+    env = {**env, "SANIC_WORKERS": str(settings.rasa_workers)}
+    return spawn("Rasa server", command, env, settings.var_dir / "logs" / "rasa.log",
                   f"http://127.0.0.1:{settings.rasa_port}/status", ready_check="model_file",
                   health_params={"token": settings.resolved_rasa_token})
 
@@ -183,7 +186,7 @@ def start_web(settings: Settings, env: dict[str, str], log_name: str = "web.log"
     """The web app: demo store + chat widget for customers, console for staff."""
     if port_in_use(settings.web_port):
         raise StackError(f"{held_message(settings.web_port, 'web app')}; or set SHOP_WEB_PORT")
-    return _spawn(
+    return spawn(
         "web app",
         [str(ML_PYTHON), "-m", "web", "--host", settings.web_host, "--port", str(settings.web_port)],
         env,

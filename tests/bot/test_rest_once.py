@@ -109,6 +109,8 @@ def test_the_wrapper_hands_rasa_the_token_from_the_environment(token: str) -> No
         rasa_argv(["run"], {})
     with pytest.raises(SystemExit, match="environment"):
         rasa_argv(["run", f"--auth-token={token}"], {"SHOP_RASA_TOKEN": token})
+    # commands without an HTTP API (the story tests) need no token and get none
+    assert rasa_argv(["test", "core", "--stories", "tests"], {"SHOP_RASA_TOKEN": token}) == ["rasa", "test", "core", "--stories", "tests"]
 
 
 def test_the_credentials_files_take_the_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
