@@ -41,15 +41,9 @@ def install(app: Any) -> None:
     turn_profile.wrap(rendering, "send_products", "rendering")
     turn_profile.time_sql(Engine, "SQL")
 
-    @app.on_request
-    async def start(request: Any) -> None:
-        if request.method == "POST" and request.path == ACTION_WEBHOOK:
-            request.ctx.turn_profile = turn_profile.begin("action call")
+    def action_name(request: Any) -> dict[str, Any]:
+        return {"action": (request.json or {}).get("next_action") if request.body else None}
 
-    @app.on_response
-    async def finish(request: Any, response: Any) -> None:
-        token = getattr(request.ctx, "turn_profile", None)
-        if token is not None:
-            request.ctx.turn_profile = None
-            action = (request.json or {}).get("next_action") if request.body else None
-            turn_profile.finish(token, action=action, status=getattr(response, "status", 0))
+    on_request, on_response = turn_profile.request_middleware("action call", ACTION_WEBHOOK, action_name)
+    app.register_middleware(on_request, "request")
+    app.register_middleware(on_response, "response")

@@ -37,9 +37,11 @@ def install() -> None:
 
     import bot.channels.rest as rest
     from bot.components.joint_bert_nlu import JointBertNLU
+    from bot.sqlite_lock_store import SQLiteLockStore
 
-    turn_profile.wrap(LockStore, "_acquire_lock", "lock")
-    turn_profile.wrap(LockStore, "cleanup", "lock")
+    for lock_store in (LockStore, SQLiteLockStore):
+        for method in ("issue_ticket", "_acquire_lock", "cleanup"):
+            _wrap_defined(lock_store, method, "lock")
     for store in (SQLTrackerStore, InMemoryTrackerStore):
         _wrap_defined(store, "retrieve", "tracker store: load")
         _wrap_defined(store, "retrieve_full_tracker", "tracker store: load")
@@ -62,19 +64,9 @@ def install() -> None:
 
     def configure_app(*args: Any, **kwargs: Any) -> Any:
         app = configure(*args, **kwargs)
-
-        async def start(request: Any) -> None:
-            if request.method == "POST" and request.path == REST_WEBHOOK:
-                request.ctx.turn_profile = turn_profile.begin("rasa turn")
-
-        async def finish(request: Any, response: Any) -> None:
-            token = getattr(request.ctx, "turn_profile", None)
-            if token is not None:
-                request.ctx.turn_profile = None
-                turn_profile.finish(token, status=getattr(response, "status", 0))
-
-        app.register_middleware(start, "request")
-        app.register_middleware(finish, "response")
+        on_request, on_response = turn_profile.request_middleware("rasa turn", REST_WEBHOOK)
+        app.register_middleware(on_request, "request")
+        app.register_middleware(on_response, "response")
         return app
 
     rasa.core.run.configure_app = configure_app

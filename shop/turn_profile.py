@@ -154,6 +154,26 @@ def wrap(owner: Any, attribute: str, stage: str) -> None:
     setattr(owner, attribute, replacement)
 
 
+def request_middleware(kind: str, path: str, describe: Callable[[Any], dict[str, Any]] | None = None) -> tuple[Any, Any]:
+    """Sanic request and response middleware timing each POST to ``path`` as one ``kind`` record.
+
+    ``describe(request)`` adds fields to the record (e.g. the action's name). Sanic runs both in
+    the request's task, so the stages its handler goes through land in this record.
+    """
+
+    async def on_request(request: Any) -> None:
+        if request.method == "POST" and request.path == path:
+            request.ctx.turn_profile = begin(kind)
+
+    async def on_response(request: Any, response: Any) -> None:
+        token = getattr(request.ctx, "turn_profile", None)
+        if token is not None:
+            request.ctx.turn_profile = None
+            finish(token, status=getattr(response, "status", 0), **(describe(request) if describe else {}))
+
+    return on_request, on_response
+
+
 def time_sql(engine_class: Any, stage: str = "SQL") -> None:
     """Count every statement of every SQLAlchemy engine as ``stage`` (cursor execute to result)."""
     from sqlalchemy import event

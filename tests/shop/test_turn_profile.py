@@ -74,3 +74,23 @@ def test_the_stage_table_puts_action_server_time_inside_the_http_hop() -> None:
     assert table["rasa_ms_per_turn"]["action call: HTTP round trip"] == 12.0
     assert table["action_server_ms_per_turn"]["search"] == 8.0
     assert table["action_hop_ms_per_turn"] == 2.0  # 12 ms round trip, 10 ms of it in the action server
+
+
+def test_the_middleware_times_only_posts_to_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    out = tmp_path / "profile.jsonl"
+    monkeypatch.setenv(turn_profile.PROFILE_VARIABLE, str(out))
+    on_request, on_response = turn_profile.request_middleware("action call", "/webhook", lambda request: {"action": "x"})
+
+    async def serve(method: str, path: str) -> None:
+        request = SimpleNamespace(method=method, path=path, ctx=SimpleNamespace())
+        await on_request(request)
+        await asyncio.sleep(0.005)
+        await on_response(request, SimpleNamespace(status=200))
+
+    asyncio.run(serve("GET", "/health"))
+    asyncio.run(serve("POST", "/webhook"))
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["kind"], r["action"], r["status"]) for r in records] == [("action call", "x", 200)]
+    assert records[0]["total_ms"] >= 4
