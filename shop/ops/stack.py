@@ -195,6 +195,22 @@ def start_web(settings: Settings, env: dict[str, str], log_name: str = "web.log"
     )
 
 
+RASA_WORKER_READY = "Rasa server is up and running"
+
+
+def wait_for_workers(rasa: Server, workers: int, timeout: float) -> None:
+    """Wait until every Rasa worker has loaded its model (the port answers as soon as the first has).
+
+    A worker still loading takes no connections, so nothing fails meanwhile; but it competes for
+    the CPU, and a caller that measures or tests the workers wants them all up.
+    """
+    deadline = time.monotonic() + timeout
+    while rasa.log_path.read_text(errors="replace").count(RASA_WORKER_READY) < workers:
+        if rasa.process.poll() is not None or time.monotonic() > deadline:
+            raise StackError(f"{rasa.name}: fewer than {workers} workers came up; last log lines:\n{rasa.tail()}")
+        time.sleep(0.5)
+
+
 def latest_model(models_dir: Path = REPO_ROOT / "models") -> Path:
     candidates = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not candidates:
@@ -220,6 +236,7 @@ class Stack:
             self.servers.append(rasa)
             actions.wait_ready(120)
             rasa.wait_ready(240)
+            wait_for_workers(rasa, self.settings.rasa_workers, 240)
             if self.web:
                 self.start_web()
         except BaseException:
