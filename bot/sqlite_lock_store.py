@@ -28,11 +28,12 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from shop.sqlite import tune_sqlite_connection
+
 Result = TypeVar("Result")
 # How often a waiting request looks at its queue (Rasa's default, 1 s, would add up to a second to a
 # turn that queued behind another of the same conversation, e.g. a double click).
 POLL_SECONDS = 0.02
-BUSY_TIMEOUT_SECONDS = 5.0
 
 
 class SQLiteLockStore(LockStore):
@@ -52,9 +53,8 @@ class SQLiteLockStore(LockStore):
 
     def _db(self) -> sqlite3.Connection:
         if self._connection is None or self._pid != os.getpid():
-            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
+            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            tune_sqlite_connection(connection)
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 

@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from shop.sqlite import tune_sqlite_connection
+
 # Failures of the stores during the request being handled (set by bot.channels.rest per request).
 STORE_FAILURES: contextvars.ContextVar[Optional[list[str]]] = contextvars.ContextVar("store_failures", default=None)
 
@@ -30,13 +32,6 @@ def record_failure(what: str) -> None:
     failures = STORE_FAILURES.get()
     if failures is not None:
         failures.append(what)
-
-
-def _sqlite_write_ahead_log(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 class StrictSQLTrackerStore(SQLTrackerStore):
@@ -50,7 +45,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
             # SQLAlchemy 1.4 opens a new file connection per session for SQLite (NullPool); a turn
             # has several sessions. Connections are kept instead, handed to one thread at a time.
             self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
-            sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
+            sa.event.listen(self.engine, "connect", tune_sqlite_connection)
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)

@@ -14,24 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from retrieval.errors import StoreUnavailableError
 from retrieval.models import ProductRow
+from shop.sqlite import tune_sqlite_connection
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 CONTENT_FIELDS = (
     "product_id", "title", "product_type", "category", "colour", "gender", "brand", "price",
     "currency", "season", "usage", "sizes", "description", "attributes", "image_url",
 )
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    """Write-ahead log: a commit appends to the log instead of syncing the file and a rollback journal
-    (the cost of each feedback row), and readers in other processes (web app, ingestion) never
-    block the writer. ``synchronous=NORMAL`` keeps every commit across a crash of any process;
-    only a power cut can lose the last ones. Writers wait up to 5 s for each other's locks."""
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
 
 
 def make_engine(url: str) -> Engine:
@@ -48,7 +37,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, future=True)
         if url != "sqlite:///:memory:":
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", tune_sqlite_connection)  # write-ahead log (shop/sqlite.py)
         return engine
     # A server database may restart under us: test pooled connections before use instead of failing a request.
     return create_engine(url, future=True, pool_pre_ping=True)
