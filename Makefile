@@ -21,7 +21,7 @@ ifdef MAPPING
 export SHOP_CATALOG_MAPPING := $(abspath $(MAPPING))
 endif
 
-.PHONY: help install run prod test train ingest check-catalog chat staff-account lint benchmarks clean
+.PHONY: help install run prod test train retrain ingest check-catalog chat staff-account lint benchmarks clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ ingest: install  ## load the catalog (demo, or CATALOG/MAPPING) into SQLite + th
 train: install  ## train the NLU model and the dialogue policies (skipped when nothing changed)
 	@scripts/train.sh
 
+retrain: install  ## export reviewed corrections, retrain, ship only if held-out scores hold and every test story passes
+	@$(ML) -m review.gate
+
 run: ingest train  ## install, ingest, train, start Rasa + action server + web app on SQLite
 	@$(ML) -m shop.ops.stack
 
@@ -47,14 +50,14 @@ prod:  ## production mode here: PostgreSQL + Redis + 2 Rasa replicas + 2 action 
 chat:  ## terminal chat with a running assistant
 	@$(ML) -m shop.ops.chat
 
-staff-account: install  ## create a staff console account: make staff-account NAME=alice
-	@$(ML) -m web.accounts create $(NAME)
+staff-account: install  ## create a staff console account: make staff-account NAME=alice [ROLE=reviewer] (default agent)
+	@$(ML) -m web.accounts create $(NAME) $(foreach role,$(ROLE),--role $(role))
 
 test:  ## install what is missing and run every test suite
 	@scripts/test.sh
 
 lint:  ## ruff + mypy
-	@$(ML) -m ruff check . && $(ML) -m mypy shop handoff actions retrieval nlu web
+	@$(ML) -m ruff check . && $(ML) -m mypy shop handoff actions retrieval nlu review web
 
 benchmarks: install  ## run every benchmark and regenerate the README results table
 	@scripts/benchmarks.sh

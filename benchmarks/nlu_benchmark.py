@@ -26,8 +26,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nlu.data import Span, entity_label, iter_rasa_nlu, spans_to_tags  # noqa: E402
-from nlu.metrics import joint_metrics  # noqa: E402
+from nlu.data import iter_rasa_nlu  # noqa: E402
+from nlu.metrics import score_rasa_parses  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "nlu.json"
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
@@ -79,19 +79,9 @@ def _score_heldout(model: Path, work: Path) -> dict[str, Any]:
     texts = work / "texts.json"
     texts.write_text(json.dumps([t for t, _, _ in gold]))
     parsed_file = work / f"{model.stem}.parsed.jsonl"
-    _run([str(RASA_PY), str(REPO / "benchmarks" / "rasa_parse.py"), str(model), str(texts), str(parsed_file)])
+    _run([str(RASA_PY), "-m", "bot.parse_texts", str(model), str(texts), str(parsed_file)])
     parsed = [json.loads(line) for line in parsed_file.read_text().splitlines()]
-    gold_intents, gold_tags, raw_intents, final_intents, pred_tags = [], [], [], [], []
-    for (text, spans, intent), p in zip(gold, parsed, strict=True):
-        gold_intents.append(intent)
-        gold_tags.append(list(spans_to_tags(text, spans)[1]))
-        final_intents.append(p["intent"]["name"])
-        ranking = [r["name"] for r in p.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
-        raw_intents.append(ranking[0] if ranking else p["intent"]["name"])
-        pred = [Span(e["start"], e["end"], entity_label(e["entity"], e.get("role"))) for e in p.get("entities", [])]
-        pred_tags.append(list(spans_to_tags(text, pred)[1]))
-    scores: dict[str, Any] = joint_metrics(gold_intents, gold_tags, raw_intents, pred_tags)
-    scores["intent_accuracy_after_fallback"] = joint_metrics(gold_intents, gold_tags, final_intents, pred_tags)["intent_accuracy"]
+    scores: dict[str, Any] = score_rasa_parses(gold, parsed)
     latencies = sorted(p["latency_ms"] for p in parsed)
     scores["rasa_parse_ms_p50"] = latencies[len(latencies) // 2]
     return scores

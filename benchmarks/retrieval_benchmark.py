@@ -13,6 +13,9 @@ Parts (a part that is not run keeps its previous figures in the JSON):
   the label is the product. MRR@10 and recall@10 per ranking, without and with the conversation's
   filters (``retrieval_quality.py``).
 * ``category``: Flipkart category names against the category tree (``flipkart_catalog.py``): NDCG@10.
+* ``reviewed``: the relevance labels staff gave in the console's review queue (``review.export``:
+  ``benchmarks/data/reviewed_relevance.jsonl``, grades 0 wrong, 1 partly, 2 right), as an extra labelled
+  set: graded NDCG@10 of the shipped search over the judged products of each reviewed query.
 * ``encoder``: per-query latency of torch and ONNX fp32/int8 query encoders, and the semantic MRR@10 each gives.
 * ``scale_real``: IVF and HNSW against exact search on each catalog's real vectors (``ann_scale.py``).
 * ``scale_1m``: the same at 1M vectors sampled from a mixture fitted to the real ones, real queries.
@@ -43,7 +46,7 @@ from benchmarks.measure import machine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 CATALOGS = ("myntra", "flipkart", "ikea")
-PARTS = ("ingest", "known_item", "category", "encoder", "scale_real", "scale_1m")
+PARTS = ("ingest", "known_item", "category", "reviewed", "encoder", "scale_real", "scale_1m")
 
 
 def bench_ingest() -> dict[str, Any]:
@@ -93,6 +96,46 @@ def bench_category(retriever: Any, seed: int) -> dict[str, Any]:
             "median_relevant": int(np.median([len(q.relevant) for q in queries])),
             "filter_within_label_share": round(label_filters / max(len(queries), 1), 4),
             **retrieval_quality.filter_diagnostics(retriever, queries), **retrieval_quality.report(scores, queries)}
+
+
+def graded_ndcg_at_k(ranked: list[str], grades: dict[str, int], k: int = retrieval_quality.K) -> float:
+    """NDCG@k with gains 2^grade - 1 over the judged products (unjudged ones count as 0)."""
+    import math
+
+    dcg = sum((2 ** grades.get(pid, 0) - 1) / math.log2(i + 2) for i, pid in enumerate(ranked[:k]))
+    ideal = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(sorted(grades.values(), reverse=True)[:k]))
+    return dcg / ideal if ideal else 0.0
+
+
+def bench_reviewed(labels_file: Path) -> dict[str, Any]:
+    """Graded NDCG@10 on the reviewers' labels, per catalog they were given on (catalogs this benchmark can open)."""
+    from collections import defaultdict
+
+    from retrieval.search import Retriever
+    from shop.settings import get_settings
+
+    if not labels_file.is_file():
+        return {"queries": 0, "note": f"no reviewed labels yet ({labels_file.relative_to(REPO)} is written by the console's export)"}
+    grouped: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for line in labels_file.read_text(encoding="utf-8").splitlines():
+        label = json.loads(line)
+        grouped[label["catalog"]][label["query"]][str(label["product_id"])] = int(label["grade"])
+    out: dict[str, Any] = {"queries": sum(len(q) for q in grouped.values()), "labels_file": str(labels_file.relative_to(REPO))}
+    known = {"myntra": "myntra", "flipkart_full": "flipkart", "ikea": "ikea"}
+    for catalog, queries in sorted(grouped.items()):
+        judged = {q: g for q, g in queries.items() if any(v > 0 for v in g.values())}
+        if catalog == "demo":
+            retriever = Retriever.open(get_settings())  # the embedded default's own store
+        elif catalog in known:
+            retriever = open_catalog(known[catalog])
+        else:
+            out[catalog] = {"queries": len(queries), "note": "catalog not available to this benchmark"}
+            continue
+        scores = [graded_ndcg_at_k([h.product.id for h in retriever.search(q, None, top_k=retrieval_quality.K)], g)
+                  for q, g in judged.items()]
+        out[catalog] = {"ndcg_at_10": retrieval_quality.summary(scores) if scores else None,
+                        "queries_with_a_relevant_product": len(judged), "queries": len(queries)}
+    return out
 
 
 def bench_encoders(retriever: Any, queries: list[retrieval_quality.Query]) -> dict[str, Any]:
@@ -265,6 +308,9 @@ def main() -> None:
         save()
     if "category" in parts:
         result["flipkart_category"] = bench_category(retrievers["flipkart"], args.seed)
+        save()
+    if "reviewed" in parts:
+        result["reviewed"] = bench_reviewed(REPO / "benchmarks" / "data" / "reviewed_relevance.jsonl")
         save()
     if "encoder" in parts:
         result["encoder"] = bench_encoders(retrievers["myntra"], queries["myntra"])

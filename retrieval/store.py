@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from retrieval.errors import StoreUnavailableError
 from retrieval.models import ProductRow
+from shop.migrations import upgrade_head
 from shop.sqlite import tune_sqlite_connection
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -45,15 +46,8 @@ def make_engine(url: str) -> Engine:
 
 def migrate(engine: Engine) -> None:
     """Apply every Alembic migration (``upgrade head``); safe to call on each ingestion."""
-    from alembic import command
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     try:
-        with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+        upgrade_head(engine, MIGRATIONS_DIR)
     except (OperationalError, ProgrammingError) as exc:
         raise StoreUnavailableError(
             f"Cannot migrate the database at {engine.url.render_as_string(hide_password=True)}: "

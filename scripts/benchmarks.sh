@@ -7,7 +7,7 @@ export RASA_TELEMETRY_ENABLED=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTH
 START=$(date +%s)
 .venv-ml/bin/python -m retrieval ingest
 [ -n "$(ls models/*.tar.gz 2>/dev/null)" ] || scripts/train.sh models
-for bench in nlu_benchmark nlu_serving retrieval_benchmark catalogs_benchmark hot_update_benchmark dialogue_benchmark turn_cost feedback_simulation load_benchmark; do
+for bench in nlu_benchmark nlu_serving retrieval_benchmark catalogs_benchmark hot_update_benchmark dialogue_benchmark turn_cost feedback_simulation learning_loop load_benchmark; do
   [ -f "benchmarks/$bench.py" ] || continue
   echo "== $bench =="
   .venv-ml/bin/python "benchmarks/$bench.py"

@@ -27,11 +27,12 @@ START, END = "<!-- counts:start -->", "<!-- counts:end -->"
 
 
 def count_tables() -> str:
-    """Markdown: examples per intent (hand-written / generated / CLINC150 / held-out), then entity labels."""
-    sources: dict[str, Counter[str]] = {"hand": Counter(), "generated": Counter(), "clinc": Counter()}
+    """Markdown: examples per intent (hand-written / generated / CLINC150 / reviewed / held-out), then entity labels."""
+    sources: dict[str, Counter[str]] = {"hand": Counter(), "generated": Counter(), "clinc": Counter(), "reviewed": Counter()}
     labels: Counter[str] = Counter()
     for file in sorted(DATA.glob("*.yml")):
-        kind = "generated" if file.name.startswith("generated_") else "clinc" if file.name.startswith("clinc_") else "hand"
+        kind = ("generated" if file.name.startswith("generated_") else "clinc" if file.name.startswith("clinc_")
+                else "reviewed" if file.name == "reviewed.yml" else "hand")
         for _, spans, intent in iter_rasa_nlu([file]):
             sources[kind][intent] += 1
             labels.update(span.label for span in spans)
@@ -40,10 +41,11 @@ def count_tables() -> str:
     for counts in sources.values():
         total.update(counts)
     intents = sorted(total, key=lambda name: (-total[name], name))
-    hand, generated, clinc = sources["hand"], sources["generated"], sources["clinc"]
-    rows = ["| intent | hand-written | generated | CLINC150 | total | held-out |", "|---|---:|---:|---:|---:|---:|"]
-    rows += [f"| {name} | {hand[name]} | {generated[name]} | {clinc[name]} | {total[name]} | {heldout[name]} |" for name in intents]
-    rows.append(f"| **all** | {sum(hand.values())} | {sum(generated.values())} | {sum(clinc.values())} | "
+    hand, generated, clinc, reviewed = sources["hand"], sources["generated"], sources["clinc"], sources["reviewed"]
+    rows = ["| intent | hand-written | generated | CLINC150 | reviewed | total | held-out |", "|---|---:|---:|---:|---:|---:|---:|"]
+    rows += [f"| {name} | {hand[name]} | {generated[name]} | {clinc[name]} | {reviewed[name]} | {total[name]} | {heldout[name]} |"
+             for name in intents]
+    rows.append(f"| **all** | {sum(hand.values())} | {sum(generated.values())} | {sum(clinc.values())} | {sum(reviewed.values())} | "
                 f"{sum(total.values())} | {sum(heldout.values())} |")
     rows += ["", "Entity annotations (label = entity or entity.role):", "", "| label | count |", "|---|---:|"]
     rows += [f"| {label} | {count} |" for label, count in sorted(labels.items(), key=lambda item: (-item[1], item[0]))]

@@ -33,8 +33,8 @@ export SHOP_TEST_MODEL="$PWD/$MODEL"
 
 run_stage "pytest (ML environment)" .venv-ml/bin/python -m pytest tests --ignore=tests/bot -p no:cacheprovider
 # The store-backed integration tests again, on a real PostgreSQL server (production's database).
-run_stage "pytest on PostgreSQL (actions, feedback, retrieval)" env SHOP_TEST_DATABASE=postgres \
-  .venv-ml/bin/python -m pytest tests/actions tests/feedback tests/retrieval -p no:cacheprovider
+run_stage "pytest on PostgreSQL (actions, feedback, retrieval, review)" env SHOP_TEST_DATABASE=postgres \
+  .venv-ml/bin/python -m pytest tests/actions tests/feedback tests/retrieval tests/review -p no:cacheprovider
 run_stage "pytest (Rasa environment)" .venv-rasa/bin/python -m pytest tests/bot -p no:cacheprovider
 RESULTS=var/test-results; mkdir -p "$RESULTS"
 # through bot.serve, as the server runs: with the turn speedups (bot/turn_speedups.py) in place

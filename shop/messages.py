@@ -40,3 +40,8 @@ RECEIVES_LIVE = "receives_live"
 # the rows a turn writes (feedback, cart, handoff) by it, so a turn that runs twice writes them once.
 MESSAGE_ID = "message_id"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+# Metadata of the NLU examples staff corrected in the review queue (``review/export.py`` writes it on
+# each intent block of ``training_data/nlu/reviewed.yml``): the NLU component trains those examples
+# ``reviewed_repeats`` times (``bot/components/joint_bert_nlu.py``).
+REVIEWED_SOURCE = "reviewed"

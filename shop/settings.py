@@ -81,6 +81,24 @@ class Settings(BaseSettings):
         "disk) and swaps it in without a restart; 0 disables (the catalog then changes only on restart)."
     )
     tracker_url: str = Field("", description="SQLAlchemy URL of Rasa's tracker store; SQLite var_dir/tracker.db when empty.")
+    review_low_confidence: float = Field(
+        0.7, ge=0.0, le=1.0, description="A customer message whose intent confidence is below this joins the staff review queue."
+    )
+    review_abandon_seconds: float = Field(
+        600.0, gt=0, description="A conversation whose last search found nothing and that stayed silent this long counts as "
+        "abandoned; its last message joins the review queue."
+    )
+    models_dir: Path = Field(
+        REPO_ROOT / "models", description="Trained Rasa models; the newest is the one `make run` serves and `make retrain` "
+        "compares with and ships into."
+    )
+    review_export_dir: Path = Field(
+        REPO_ROOT, description="Project folder the console's export (and `make retrain`) writes reviewed training data, "
+        "test stories and relevance labels into."
+    )
+    review_scan_seconds: float = Field(
+        15.0, gt=0, description="How often the web app reads new conversation events into the review queue."
+    )
     feedback_rerank: bool = Field(True, description="Re-rank results with stored reactions (off = record only).")
     feedback_retention_days: int = Field(365, ge=1, description="Reactions older than this are ignored and purged.")
     feedback_half_life_days: float = Field(14.0, gt=0, description="Half-life of reactions from earlier sessions.")
@@ -148,6 +166,11 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite default under ``var_dir``."""
         return self.database_url or f"sqlite:///{self.var_dir / 'shop.db'}"
+
+    @property
+    def resolved_tracker_url(self) -> str:
+        """Rasa's tracker store: the configured URL, or the embedded SQLite default under ``var_dir``."""
+        return self.tracker_url or f"sqlite:///{self.var_dir / 'tracker.db'}"
 
     @property
     def resolved_index_dir(self) -> Path:

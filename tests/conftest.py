@@ -132,6 +132,8 @@ def catalog_settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.F
     settings = Settings(
         var_dir=var_dir, catalog_path=catalog, catalog_mapping=DEMO_MAPPING, database_url=database_url,
         action_port=free_port(), rasa_port=free_port(), web_port=free_port(), rate_per_ip=1_000_000,
+        # The console's export writes here, never into the working tree.
+        review_export_dir=var_dir / "project",
     )
     report = ingest(settings)
     assert report.ingested > 1000, report.summary()

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import sessionmaker
 
+from retrieval.store import make_engine
 from shop.messages import TROUBLE_MESSAGE
 from shop.settings import Settings, get_settings
 from web.db import open_engine
@@ -19,7 +20,8 @@ from web.handoff_timer import run_handoff_timer
 from web.limits import LimitsUnavailableError, LoginThrottle, RateLimiter, RedisCounters, counters_for
 from web.live import live_hub_for
 from web.rasa_client import RasaClient, RasaUnavailableError
-from web.routes import api, chat, console_api, console_pages, store
+from web.review_queue import scan_periodically
+from web.routes import api, chat, console_api, console_pages, review_api, store
 from web.security import CustomerIds
 from web.state import WEB_DIR, AppState, LoginRequiredError
 from web.turns import TurnBusyError, purge_periodically
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = open_engine(settings.resolved_database_url)
+        tracker = make_engine(settings.resolved_tracker_url)
         rasa = RasaClient(settings.resolved_rasa_url, settings.resolved_rasa_token, settings.rasa_timeout)
         counters = counters_for(settings.redis_url)  # shared by every replica when Redis is configured
         live = live_hub_for(settings.redis_url)
@@ -58,10 +61,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             throttle=LoginThrottle(counters=counters),
             templates=Jinja2Templates(directory=WEB_DIR / "templates"),
             limiter=RateLimiter(counters),
+            tracker=tracker,
         )
         await live.start()
         tasks = [asyncio.create_task(run_handoff_timer(state), name="handoff-timer"),
-                 asyncio.create_task(purge_periodically(state.sessions), name="answer-purge")]
+                 asyncio.create_task(purge_periodically(state.sessions), name="answer-purge"),
+                 asyncio.create_task(scan_periodically(state), name="review-scan")]
         try:
             yield
         finally:
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await task
             await live.close()
             await rasa.close()
+            tracker.dispose()
             if isinstance(counters, RedisCounters):
                 counters.close()
             engine.dispose()
@@ -106,4 +112,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(console_pages.router)
     app.include_router(console_api.router)
+    app.include_router(review_api.router)
     return app

@@ -11,28 +11,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.db import migrate as migrate_handoffs
 from retrieval.store import make_engine
+from review.db import migrate as migrate_review
+from shop.migrations import upgrade_head
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def open_engine(url: str) -> Engine:
-    """Create the engine and bring the console and handoff tables up to date."""
+    """Create the engine and bring the console, handoff and review tables up to date."""
     engine = make_engine(url)  # SQLite: write-ahead log and a busy timeout (retrieval/store.py)
     migrate(engine)
     migrate_handoffs(engine)
+    migrate_review(engine)
     return engine
 
 
 def migrate(engine: Engine) -> None:
     """``alembic upgrade head`` for the console tables (idempotent; own version table)."""
-    from alembic import command
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    upgrade_head(engine, MIGRATIONS_DIR)
 
 
 @contextmanager

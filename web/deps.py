@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from handoff.models import as_utc, utcnow
 from web.db import session_scope
 from web.models import ApiCustomer, StaffAccount, StaffSession
+from web.roles import AGENT, REVIEWER, parse_roles
 from web.security import API_TOKEN_PREFIX, CSRF_HEADER, CUSTOMER_COOKIE, STAFF_COOKIE, token_digest, tokens_match
 from web.state import AppState, LoginRequiredError
 
@@ -98,6 +99,7 @@ class Staff:
 
     username: str
     csrf_token: str
+    roles: frozenset[str] = frozenset()
 
 
 def current_staff(request: Request, db: Session, *, lifetime_hours: float) -> Staff | None:
@@ -111,14 +113,15 @@ def current_staff(request: Request, db: Session, *, lifetime_hours: float) -> St
     if as_utc(row.expires_at) <= utcnow():
         db.delete(row)
         return None
-    username = db.scalar(select(StaffAccount.username).where(StaffAccount.id == row.account_id))
-    if username is None:
+    account = db.execute(select(StaffAccount.username, StaffAccount.roles).where(StaffAccount.id == row.account_id)).first()
+    if account is None:
         return None
+    username, roles = account
     # Sliding expiry, refreshed at most every few minutes of activity.
     renewed = utcnow() + timedelta(hours=lifetime_hours)
     if renewed - as_utc(row.expires_at) > timedelta(minutes=5):
         row.expires_at = renewed
-    return Staff(username=username, csrf_token=row.csrf_token)
+    return Staff(username=username, csrf_token=row.csrf_token, roles=parse_roles(roles))
 
 
 def require_staff_api(request: Request, state: StateDep) -> Staff:
@@ -149,3 +152,27 @@ def require_csrf(request: Request, staff: StaffDep) -> Staff:
 
 
 CsrfStaffDep = Annotated[Staff, Depends(require_csrf)]
+
+
+def _role_check(role: str) -> Callable[[Staff], Staff]:
+    """A dependency that lets through only staff with ``role`` (403 with how to get it otherwise)."""
+
+    def check(staff: CsrfStaffDep) -> Staff:
+        if role not in staff.roles:
+            raise HTTPException(status_code=403, detail=f"This needs the {role} role; an administrator grants it with "
+                                f"`make staff-account NAME={staff.username} ROLE={role}`.")
+        return staff
+
+    return check
+
+
+def require_reviewer_read(staff: StaffDep) -> Staff:
+    """Reading the review queue: customers' words, so reviewers only."""
+    if REVIEWER not in staff.roles:
+        raise HTTPException(status_code=403, detail=f"The review queue needs the {REVIEWER} role.")
+    return staff
+
+
+AgentDep = Annotated[Staff, Depends(_role_check(AGENT))]
+ReviewerDep = Annotated[Staff, Depends(_role_check(REVIEWER))]
+ReviewerReadDep = Annotated[Staff, Depends(require_reviewer_read)]

@@ -31,6 +31,9 @@ class StaffAccount(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     # argon2id hash (with its own salt and parameters); the password itself is never stored.
     password_hash: Mapped[str] = mapped_column(String(255))
+    # What the account may do, comma-separated (``web.roles``): "agent" answers handed-over customers,
+    # "reviewer" corrects the review queue and exports it as training data.
+    roles: Mapped[str] = mapped_column(String(64), default="agent")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

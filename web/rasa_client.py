@@ -80,3 +80,8 @@ class RasaClient:
         result = await self._call("POST", f"/conversations/{sender}/execute", api=True, json={"name": action})
         messages = result.get("messages", []) if isinstance(result, dict) else []
         return [m for m in messages if isinstance(m, dict)]
+
+    async def status(self) -> dict[str, Any]:
+        """Rasa's ``/status``: the model file it serves and that model's id."""
+        status = await self._call("GET", "/status", api=True)
+        return status if isinstance(status, dict) else {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -37,6 +38,10 @@ class AppState:
     templates: Jinja2Templates
     # Rate limits per customer and per address (in Redis when the web app runs as several replicas).
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(MemoryCounters()))
+    # Rasa's tracker store, read (never written) for the review queue.
+    tracker: Engine | None = None
+    # Sentence vectors of review-queue messages, by text (grouping re-reads the same open messages).
+    review_vectors: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def catalog_name(self) -> str:
@@ -44,6 +49,13 @@ class AppState:
         from retrieval.mapping import load_mapping
 
         return load_mapping(self.settings.catalog_mapping).name
+
+    @cached_property
+    def query_encoder(self) -> Any:
+        """The search's own sentence encoder, loaded on the first review-queue request (about a second)."""
+        from retrieval.search import load_query_encoder
+
+        return load_query_encoder(self.settings)
 
 
 class LoginRequiredError(Exception):

@@ -35,6 +35,8 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from shop.messages import REVIEWED_SOURCE
+
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +82,9 @@ class JointBertNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
             "noise_rate": 0.0,  # share of examples trained with typos, then spell-corrected as at inference
             "temperature": 1.0,  # divides the intent logits; fitted on a dev split (benchmarks/robustness_benchmark.py)
             "train_timeout_seconds": 3600,
+            # Times each example of an intent block with ``metadata: {source: reviewed}`` is trained:
+            # messages staff corrected in the review queue (review/export.py), each a known mistake.
+            "reviewed_repeats": 1,
         }
 
     def __init__(
@@ -106,7 +111,8 @@ class JointBertNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
             return self._resource
         with tempfile.TemporaryDirectory(prefix="joint-bert-") as tmp:
             data_file = Path(tmp) / "train.jsonl"
-            data_file.write_text("".join(json.dumps(self._as_row(m)) + "\n" for m in examples), encoding="utf-8")
+            rows = [json.dumps(self._as_row(m)) + "\n" for m in examples for _ in range(self._repeats(m))]
+            data_file.write_text("".join(rows), encoding="utf-8")
             out_dir = Path(tmp) / "model"
             self._run_trainer(data_file, out_dir)
             with self._model_storage.write_to(self._resource) as storage_dir:
@@ -171,7 +177,7 @@ class JointBertNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         """Raise JointBertConfigError naming the component and the key when a value is unusable."""
-        for key in ("epochs", "batch_size", "max_len", "threads", "ranking_length", "train_timeout_seconds"):
+        for key in ("epochs", "batch_size", "max_len", "threads", "ranking_length", "train_timeout_seconds", "reviewed_repeats"):
             if not isinstance(config.get(key), int) or isinstance(config.get(key), bool) or config[key] < 1:
                 raise JointBertConfigError(f"JointBertNLU: '{key}' must be a positive integer, got {config.get(key)!r}")
         if not isinstance(config.get("max_steps"), int) or config["max_steps"] < 0:
@@ -188,6 +194,13 @@ class JointBertNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
             raise JointBertConfigError(f"JointBertNLU: 'ml_python' must be a path to a Python with torch, got {config.get('ml_python')!r}")
 
     # helpers -------------------------------------------------------------------------------
+
+    def _repeats(self, message: Message) -> int:
+        """How often an example is trained: reviewed corrections ``reviewed_repeats`` times, the rest once."""
+        metadata = message.get("metadata") or {}
+        intent_metadata = metadata.get("intent") if isinstance(metadata, dict) else None
+        reviewed = isinstance(intent_metadata, dict) and intent_metadata.get("source") == REVIEWED_SOURCE
+        return max(1, int(self._config["reviewed_repeats"])) if reviewed else 1
 
     @staticmethod
     def _as_row(message: Message) -> dict[str, Any]:

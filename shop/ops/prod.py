@@ -84,7 +84,7 @@ class ProdStack:
         # What our own processes (actions, web, ingestion) are told: the PostgreSQL store, JSON logs,
         # Rasa through nginx's loopback balancer, Redis for the web apps' shared state.
         self.app_settings = s.model_copy(update={
-            "database_url": self.pg.url("shop"), "log_format": "json", "rasa_url": self.rasa_url,
+            "database_url": self.pg.url("shop"), "tracker_url": self.pg.url("rasa"), "log_format": "json", "rasa_url": self.rasa_url,
             "web_port": self.web_ports[0] if self.web_ports else s.web_port, "redis_url": self.redis.url(WEB_REDIS_DB),
             # Long enough for two tries of a turn (nginx asks a second replica after prod_turn_timeout).
             "rasa_timeout": 2 * s.prod_turn_timeout + 5,

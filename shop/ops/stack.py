@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from shop.ops.ports import held_message
-from shop.settings import REPO_ROOT, Settings
+from shop.settings import REPO_ROOT, Settings, get_settings
 
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 ML_PYTHON = REPO_ROOT / ".venv-ml" / "bin" / "python"
@@ -69,6 +69,13 @@ def base_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
         "SHOP_ACTION_URL": f"http://127.0.0.1:{settings.action_port}/webhook",
         "SHOP_TRACKER_DB": str(settings.var_dir / "tracker.db"),
         "SHOP_LOCK_DB": str(settings.var_dir / "locks.db"),
+        # The web app reads it for the review queue (review/collect.py); Rasa's own endpoints file says where it is.
+        "SHOP_TRACKER_URL": settings.resolved_tracker_url,
+        "SHOP_REVIEW_SCAN_SECONDS": str(settings.review_scan_seconds),
+        "SHOP_REVIEW_EXPORT_DIR": str(settings.review_export_dir),
+        "SHOP_MODELS_DIR": str(settings.models_dir),
+        "SHOP_REVIEW_ABANDON_SECONDS": str(settings.review_abandon_seconds),
+        "SHOP_REVIEW_LOW_CONFIDENCE": str(settings.review_low_confidence),
         "SHOP_RASA_TOKEN": settings.resolved_rasa_token,  # read by bot.serve and the credentials file, never argv
         "SHOP_RASA_TIMEOUT": str(settings.rasa_timeout),
         "SHOP_REDIS_URL": settings.redis_url,
@@ -211,7 +218,8 @@ def wait_for_workers(rasa: Server, workers: int, timeout: float) -> None:
         time.sleep(0.5)
 
 
-def latest_model(models_dir: Path = REPO_ROOT / "models") -> Path:
+def latest_model(models_dir: Path | None = None) -> Path:
+    models_dir = models_dir or get_settings().models_dir
     candidates = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not candidates:
         raise StackError(f"no trained model in {models_dir}; run `make train` first")

@@ -83,7 +83,7 @@ def test_trainer_error_output_is_reported(tmp_path: Path, execution_context: Exe
 @pytest.mark.parametrize(
     ("key", "value"),
     [("epochs", 0), ("batch_size", "32"), ("pooling", "max"), ("learning_rate", 2.0), ("ml_python", ""), ("max_steps", -1),
-     ("noise_rate", 1.5), ("temperature", 0), ("temperature", "warm")],
+     ("noise_rate", 1.5), ("temperature", 0), ("temperature", "warm"), ("reviewed_repeats", 0)],
 )
 def test_validate_config_names_the_key(key: str, value: object) -> None:
     with pytest.raises(JointBertConfigError, match=f"JointBertNLU: '{key}'"):
@@ -104,3 +104,25 @@ def test_temperature_from_the_config_softens_confidences(trained: tuple[LocalMod
     config = {**JointBertNLU.get_default_config(), "temperature": 4.0}
     soft = JointBertNLU.load(config, storage, resource, execution_context).process([_message("show me black shoes")])[0].get("intent")["confidence"]
     assert soft < sharp
+
+
+def test_reviewed_lines_are_trained_reviewed_repeats_times(tmp_path: Path, execution_context: ExecutionContext,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines of training_data/nlu/reviewed.yml (intent metadata source: reviewed) reach the trainer that often."""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    data = RasaYAMLReader().reads(
+        'version: "3.1"\nnlu:\n- intent: out_of_scope\n  metadata:\n    source: reviewed\n  examples: |\n    - book me a taxi\n'
+        "- intent: greet\n  examples: |\n    - hello there\n"
+    )
+    seen = tmp_path / "seen.jsonl"
+    trainer = tmp_path / "fake-python"  # stands in for the ML environment: keeps the data file it is given, then fails
+    trainer.write_text(f'#!/bin/sh\ncp "$4" {seen}\nexit 3\n')
+    trainer.chmod(0o755)
+    monkeypatch.setenv("SHOP_ML_PYTHON", str(trainer))
+    config = {**JointBertNLU.get_default_config(), "reviewed_repeats": 3}
+    component = JointBertNLU.create(config, LocalModelStorage(tmp_path / "storage"), Resource("r"), execution_context)
+    with pytest.raises(JointBertTrainingError):
+        component.train(data)
+    texts = [line.split('"text": "', 1)[1].split('"', 1)[0] for line in seen.read_text().splitlines()]
+    assert sorted(texts) == ["book me a taxi"] * 3 + ["hello there"]

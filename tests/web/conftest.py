@@ -83,3 +83,22 @@ def login_as() -> Callable[[httpx.Client, str, str], httpx.Response]:
 def csrf_for() -> Callable[[httpx.Client], str]:
     """The CSRF token the console page hands a logged-in client."""
     return csrf_of
+
+
+@pytest.fixture(scope="session")
+def reviewer_account(web_app: WebApp) -> tuple[str, str]:
+    """rita, who may correct and export (the reviewer role) but not answer customers."""
+    from web.accounts import create_account
+
+    create_account(web_app.settings, username="rita", password=STAFF_PASSWORD, roles=("reviewer",))
+    return "rita", STAFF_PASSWORD
+
+
+@pytest.fixture
+def reviewer(web_app: WebApp, reviewer_account: tuple[str, str]) -> Iterator[httpx.Client]:
+    """rita, logged in; ``client.headers`` carries her CSRF token."""
+    with httpx.Client(base_url=web_app.url, timeout=60.0) as client:
+        response = login(client, *reviewer_account)
+        assert response.status_code == 303, response.text
+        client.headers["X-CSRF-Token"] = csrf_of(client)
+        yield client

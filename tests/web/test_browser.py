@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -235,3 +236,72 @@ def test_the_store_shows_this_catalog_and_a_broken_image_becomes_its_placeholder
     expect(page.locator(".shelf h2").first).to_be_visible()
     assert "$" in page.locator(".item .price").first.inner_text()
     page.context.close()
+
+
+def test_review_queue_correct_mark_story_and_export(browser, web_app: WebApp, staff_accounts: dict[str, str],  # type: ignore[no-untyped-def]
+                                                    reviewer_account: tuple[str, str]) -> None:
+    dialogs = Dialogs()
+    customer = new_page(browser, web_app, dialogs=dialogs)
+    open_widget(customer)
+    say(customer, "any wellies in red for my nan")
+    say(customer, "let me talk to a human")  # the customer gives up: the message above joins the review queue
+    hostile = new_page(browser, web_app, dialogs=dialogs)
+    open_widget(hostile)
+    say(hostile, "wellies? " + HOSTILE)
+    say(hostile, "let me talk to a human")
+
+    agent = new_page(browser, web_app, dialogs=dialogs)
+    agent.goto("/console/login")
+    agent.get_by_label("Username").fill("alice")
+    agent.get_by_label("Password").fill(staff_accounts["alice"])
+    agent.get_by_role("button", name="Sign in").click()
+    expect(agent.get_by_role("link", name="Review queue")).to_have_count(0)
+    assert agent.goto("/console/review").status == 403
+    expect(agent.get_by_role("heading", name="The review queue needs the reviewer role")).to_be_visible()
+
+    reviewer = new_page(browser, web_app, dialogs=dialogs)
+    reviewer.goto("/console/login")
+    reviewer.get_by_label("Username").fill(reviewer_account[0])
+    reviewer.get_by_label("Password").fill(reviewer_account[1])
+    reviewer.get_by_role("button", name="Sign in").click()
+    reviewer.get_by_role("link", name="Review queue").click()
+    expect(reviewer.locator("#model-status")).to_contain_text("trained")
+    reviewer.locator(".r-item", has_text="wellies? <img").first.click()
+    expect(reviewer.locator(".r-words")).to_contain_text("onerror")  # shown as words, never as markup
+    reviewer.locator(".r-item", has_text="any wellies in red for my nan").first.click()
+    expect(reviewer.locator(".r-words")).not_to_contain_text("onerror")
+    reviewer.locator("#r-intent").select_option("search_product")
+    while reviewer.locator(".r-spans button").count():  # start from no spans: the model's may be wrong
+        reviewer.locator(".r-spans button").first.click()
+    for word, entity in (("wellies", "product_type"), ("red", "color")):
+        button = reviewer.locator(".r-words .r-word").filter(has_text=re.compile(f"^{word}$"))
+        button.click()
+        expect(button).to_have_attribute("aria-pressed", "true")
+        reviewer.locator("#r-entity").select_option(entity)
+        reviewer.locator("#r-add-span").click()
+        expect(button).to_have_attribute("data-entity", entity)
+    reviewer.locator("#r-save").click()
+    expect(reviewer.locator("#r-error")).to_have_text("Correction saved.")
+    expect(reviewer.locator(".c-main .c-badge")).to_have_text("corrected")
+    if reviewer.locator(".r-products li").count():
+        reviewer.locator(".r-products li").first.get_by_label("right").check()
+        reviewer.locator("#r-marks").click()
+        expect(reviewer.locator("#r-error")).to_have_text("Marks saved.")
+    reviewer.locator("#r-story").click()
+    expected = reviewer.locator("#r-story-preview select").first  # say what the bot should have done there
+    expected.select_option("action_search_products")
+    reviewer.locator("#r-story-save").click()
+    expect(reviewer.locator("#r-error")).to_have_text("Story saved.")
+    expect(reviewer.locator("#r-story-preview select").first).to_have_value("action_search_products")
+    reviewer.screenshot(path=str(SHOTS / "review.png"))
+    reviewer.locator("#export").click()
+    expect(reviewer.locator("#export-result")).to_contain_text("exported")
+    exported = (web_app.settings.review_export_dir / "training_data/nlu/reviewed.yml").read_text()
+    assert "any [wellies](product_type) in [red](color) for my nan" in exported
+    story = (web_app.settings.review_export_dir / "tests/conversations/test_reviewed.yml").read_text()
+    assert "any [wellies](product_type) in [red](color) for my nan\n        intent: search_product\n      - action: action_search_products" in story
+    assert reviewer.locator("img[src='x']").count() == 0
+    assert reviewer.locator("script:not([src])").count() == 0
+    assert dialogs.seen == []
+    for page in (customer, hostile, agent, reviewer):
+        page.context.close()

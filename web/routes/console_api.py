@@ -15,7 +15,8 @@ from handoff.models import Handoff, as_utc
 from handoff.queue import ClaimConflictError, claim, close, list_open, open_handoff
 from shop.messages import OUT_OF_TURN
 from web.db import session_scope
-from web.deps import CsrfStaffDep, DbDep, Staff, StaffDep, StateDep
+from web.deps import AgentDep, DbDep, Staff, StaffDep, StateDep
+from web.rasa_client import RasaUnavailableError
 from web.transcript import constraint_view, rest_message, search_state, shown_products, transcript
 from web.validation import checked_message_text
 
@@ -84,6 +85,18 @@ def held_by(db: Session, conversation_id: str, staff: Staff) -> Handoff:
     return handoff
 
 
+@router.get("/model")
+async def running_model(_staff: StaffDep, state: StateDep) -> dict[str, Any]:
+    """The model the assistant runs: version, when it was trained and, if the retrain gate shipped it, its figures."""
+    from web.model_status import model_info
+
+    try:
+        status = await state.rasa.status()
+    except RasaUnavailableError as error:
+        raise HTTPException(status_code=503, detail=f"The assistant cannot be asked which model it runs: {error}") from error
+    return model_info(status, state.settings)
+
+
 @router.get("/handoffs", response_model=list[HandoffOut])
 def handoffs(_staff: StaffDep, db: DbDep) -> list[HandoffOut]:
     return [HandoffOut.of(h) for h in list_open(db)]
@@ -105,7 +118,7 @@ async def conversation(conversation_id: str, _staff: StaffDep, state: StateDep, 
 
 
 @router.post("/conversations/{conversation_id}/claim", response_model=HandoffOut)
-async def claim_conversation(conversation_id: str, staff: CsrfStaffDep, state: StateDep, db: DbDep) -> HandoffOut:
+async def claim_conversation(conversation_id: str, staff: AgentDep, state: StateDep, db: DbDep) -> HandoffOut:
     """Take the conversation over; the bot is paused first, since it answers again after a timeout.
 
     Pausing a conversation that is already paused changes nothing, so it is not checked first. A
@@ -130,7 +143,7 @@ async def claim_conversation(conversation_id: str, staff: CsrfStaffDep, state: S
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
-async def send(conversation_id: str, body: StaffMessageIn, staff: CsrfStaffDep, state: StateDep, db: DbDep) -> dict[str, Any]:
+async def send(conversation_id: str, body: StaffMessageIn, staff: AgentDep, state: StateDep, db: DbDep) -> dict[str, Any]:
     """Log the message in the tracker as a bot turn (metadata names the staff member), then push it.
 
     Widget customers get it over SSE; customers of Rasa's REST channel at the start of the answer to
@@ -146,7 +159,7 @@ async def send(conversation_id: str, body: StaffMessageIn, staff: CsrfStaffDep, 
 
 
 @router.post("/conversations/{conversation_id}/handback", response_model=HandoffOut)
-async def hand_back(conversation_id: str, staff: CsrfStaffDep, state: StateDep, db: DbDep) -> HandoffOut:
+async def hand_back(conversation_id: str, staff: AgentDep, state: StateDep, db: DbDep) -> HandoffOut:
     """Resume the bot with the whole context and let it speak next (``utter_anything_else``)."""
     handoff = held_by(db, conversation_id, staff)
     await state.rasa.append_events(conversation_id, [{"event": "resume"}])

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from handoff.models import utcnow
 from web.deps import DbDep, StaffPageDep, StateDep, current_staff
 from web.models import StaffAccount, StaffSession
+from web.roles import REVIEWER, ROLES
 from web.security import LOGIN_CSRF_COOKIE, STAFF_COOKIE, new_token, token_digest, tokens_match, verify_password
 
 router = APIRouter(prefix="/console", tags=["console"])
@@ -87,4 +88,13 @@ def logout(request: Request, staff: StaffPageDep, db: DbDep, csrf: Annotated[str
 
 @router.get("", response_class=HTMLResponse)
 def console(request: Request, staff: StaffPageDep, state: StateDep) -> HTMLResponse:
-    return state.templates.TemplateResponse(request, "console.html", {"staff": staff})
+    return state.templates.TemplateResponse(request, "console.html", {"staff": staff, "page": "handoffs", "roles": ROLES})
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review(request: Request, staff: StaffPageDep, state: StateDep) -> HTMLResponse:
+    """The review queue and its correction editor (reviewers only)."""
+    if REVIEWER not in staff.roles:
+        return state.templates.TemplateResponse(request, "console.html", {"staff": staff, "page": "forbidden", "roles": ROLES},
+                                                status_code=403)
+    return state.templates.TemplateResponse(request, "review.html", {"staff": staff, "page": "review", "roles": ROLES})

@@ -1,9 +1,9 @@
 """Parse texts with a trained Rasa model (run with ``.venv-rasa/bin/python``).
 
-    python benchmarks/rasa_parse.py MODEL.tar.gz TEXTS.json OUT.jsonl
+    python -m bot.parse_texts MODEL.tar.gz TEXTS.json OUT.jsonl
 
-Why a separate script: the benchmark itself runs in the torch environment, while a Rasa model
-(ours or DIET) can only be loaded in the Rasa environment. One JSON line per text: the final
+Why a separate program: the NLU benchmark and the retrain gate (``review/gate.py``) run in the torch
+environment, while a Rasa model (ours or DIET) can only be loaded in the Rasa environment. One JSON line per text: the final
 intent, the ranking and the entities, exactly as Rasa's ``/model/parse`` would return them.
 """
 
