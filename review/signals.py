@@ -31,7 +31,8 @@ REASONS = {
 }
 
 FALLBACK_INTENT = "nlu_fallback"
-ASK_AFFIRMATION = "action_default_ask_affirmation"
+# Rasa's two-stage fallback asks "did you mean ...?" inside its own action: only its name is logged.
+ASK_AFFIRMATION = frozenset({"action_default_ask_affirmation", "action_two_stage_fallback"})
 HANDOFF_INTENT = "request_human"
 NEGATIVE_INTENT = "feedback_negative"
 DENY_INTENT = "deny"
@@ -132,7 +133,7 @@ def scan_events(events: list[tuple[int, dict[str, Any]]], *, low_confidence: flo
             last_typed = current = candidate
             if candidate.searched:
                 last_search = candidate
-        elif kind == "action" and event.get("name") == ASK_AFFIRMATION and current is not None:
+        elif kind == "action" and event.get("name") in ASK_AFFIRMATION and current is not None:
             current.flag(DID_YOU_MEAN)
         elif kind == "bot" and current is not None:
             shown = _product_ids(event)

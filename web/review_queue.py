@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from handoff.models import as_utc
 from nlu.text import split_words
+from retrieval.errors import RetrievalError
 from review.collect import ScanPolicy, ScanReport, conversation_events, events_table, scan
 from review.corrections import latest_correction
 from review.grouping import group_items
@@ -67,6 +68,15 @@ def _vector(state: AppState, text: str) -> np.ndarray:
     return vector
 
 
+def _words_vector(text: str) -> np.ndarray:
+    """Without the encoder (no index built yet): the same lower-cased words count as the same kind."""
+    vector = np.zeros(512, dtype=np.float32)
+    for word in split_words(text.lower()):
+        vector[hash(word.text) % 512] = 1.0
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
 def summary(item: ReviewItem) -> dict[str, Any]:
     """What a queue row shows; never the customer id."""
     return {"id": item.id, "text": item.text, "intent": item.intent, "confidence": round(item.confidence, 3),
@@ -77,7 +87,11 @@ def summary(item: ReviewItem) -> dict[str, Any]:
 def queue(state: AppState, db: Session, *, status: str) -> list[dict[str, Any]]:
     """Groups of the items with ``status``: the most frequent kind of message first."""
     items = list(db.scalars(select(ReviewItem).where(ReviewItem.status == status).order_by(ReviewItem.id.desc()).limit(2000)))
-    groups = group_items(items, lambda text: _vector(state, text))
+    try:
+        groups = group_items(items, lambda text: _vector(state, text))
+    except RetrievalError as error:  # the queue must still open; say why grouping is coarser
+        logger.warning("review queue grouped by words, not meaning: %s", error)
+        groups = group_items(items, _words_vector)
     return [{"size": g.size, "latest": as_utc(g.latest).isoformat(), "items": [summary(i) for i in g.items]} for g in groups]
 
 

@@ -63,3 +63,10 @@ def test_a_search_that_found_nothing_is_abandoned_only_after_the_silence(events:
 def test_a_search_with_results_is_not_abandoned(events: Any) -> None:
     conversation = events.search("red shoes", ["1"])
     assert scan_events(conversation.items, low_confidence=LOW).no_result_since is None
+
+
+def test_the_two_stage_fallback_asking_counts_as_did_you_mean(events: Any) -> None:
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "more_like_this", "confidence": 0.31}]
+    conversation = events.user("hmm the thing from before", "nlu_fallback", 0.5, ranking=ranking).action("action_two_stage_fallback") \
+        .bot("Sorry, did you want to see similar products?")
+    assert reasons(conversation) == {"hmm the thing from before": ["fallback", "did_you_mean"]}

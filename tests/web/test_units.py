@@ -113,3 +113,17 @@ def test_the_widget_is_served_with_the_shops_trouble_text() -> None:
 
     source = widget_source()
     assert f'var TROUBLE = "{TROUBLE_MESSAGE}";' in source and TROUBLE_PLACEHOLDER not in source
+
+
+def test_without_the_encoder_the_queue_groups_messages_with_the_same_words() -> None:
+    from datetime import UTC, datetime
+
+    from review.grouping import group_items
+    from review.models import ReviewItem
+    from web.review_queue import _words_vector
+
+    def item(i: int, text: str) -> ReviewItem:
+        return ReviewItem(id=i, text=text, occurred_at=datetime(2026, 12, 1, tzinfo=UTC))
+
+    groups = group_items([item(1, "Do you sell gift cards?"), item(2, "do you sell gift cards"), item(3, "red shoes")], _words_vector)
+    assert [sorted(i.id for i in g.items) for g in groups] == [[1, 2], [3]]

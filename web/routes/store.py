@@ -106,7 +106,8 @@ def store_js() -> FileResponse:
 
 @router.get("/console/static/{name}", include_in_schema=False)
 def console_static(name: str) -> FileResponse:
-    allowed = {"console.js": "text/javascript", "console.css": "text/css", "review.js": "text/javascript", "model.js": "text/javascript"}
+    allowed = {"console.js": "text/javascript", "console.css": "text/css", "review.js": "text/javascript", "model.js": "text/javascript",
+               "console_common.js": "text/javascript"}
     if name not in allowed:
         raise HTTPException(status_code=404, detail="Not found.")
     return FileResponse(STATIC / name, media_type=allowed[name], headers={"Cache-Control": "no-cache"})

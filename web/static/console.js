@@ -4,7 +4,6 @@
 (function () {
   "use strict";
 
-  var CSRF = document.querySelector('meta[name="csrf-token"]').content;
   var ME = document.querySelector('meta[name="staff-user"]').content;
   var queue = document.getElementById("queue");
   var queueEmpty = document.getElementById("queue-empty");
@@ -16,28 +15,8 @@
   var stream = null;
   var transcriptList = null;
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function api(method, path, body) {
-    var options = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
-    if (method !== "GET") options.headers["X-CSRF-Token"] = CSRF;
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return fetch("/api/console" + path, options).then(function (response) {
-      if (response.status === 401) { window.location.assign("/console/login"); throw new Error("Signed out."); }
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) throw new Error(typeof data.detail === "string" ? data.detail : "Request failed (" + response.status + ").");
-        return data;
-      });
-    });
-  }
+  var el = window.ConsoleCommon.el;
+  var api = window.ConsoleCommon.apiFor("/api/console");
 
   function ago(iso) {
     var seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);

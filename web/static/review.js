@@ -5,7 +5,6 @@
 (function () {
   "use strict";
 
-  var CSRF = document.querySelector('meta[name="csrf-token"]').content;
   var groupsBox = document.getElementById("groups");
   var groupsEmpty = document.getElementById("groups-empty");
   var main = document.getElementById("item");
@@ -17,28 +16,8 @@
   var draft = null;     // {intent, entities: [{start, end, entity, role}]} being edited
   var picked = null;    // [first word index, last word index] picked for a new span
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function api(method, path, body) {
-    var options = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
-    if (method !== "GET") options.headers["X-CSRF-Token"] = CSRF;
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return fetch("/api/review" + path, options).then(function (response) {
-      if (response.status === 401) { window.location.assign("/console/login"); throw new Error("Signed out."); }
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) throw new Error(typeof data.detail === "string" ? data.detail : "Request failed (" + response.status + ").");
-        return data;
-      });
-    });
-  }
+  var el = window.ConsoleCommon.el;
+  var api = window.ConsoleCommon.apiFor("/api/review");
 
   function option(select, value, text, chosen) {
     var o = el("option", null, text);
